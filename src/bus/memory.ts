@@ -1,0 +1,184 @@
+// In-process bus: FIFO delivery in the publisher's turn, breadth-first (a handler's publishes are queued
+// behind the current message, never delivered recursively), no serialization, no per-message allocation
+// beyond the queue slot. Also the in-memory control plane with the same keys as Redis.
+
+import type {
+  Bus,
+  ControlPlane,
+  Handler,
+  MessageOf,
+  StreamName,
+  Subscription,
+} from '../common/bus.ts';
+
+type AnyHandler = Handler<unknown>;
+
+interface Group {
+  readonly name: string;
+  readonly consumers: AnyHandler[];
+  next: number;
+}
+
+export class MemoryControlPlane implements ControlPlane {
+  private readonly hashes = new Map<string, Record<string, string>>();
+  private readonly listeners = new Set<(key: string, field: string, value: string | undefined) => void>();
+
+  constructor(initial?: Readonly<Record<string, Readonly<Record<string, string>>>>) {
+    if (initial) for (const [key, hash] of Object.entries(initial)) this.hashes.set(key, { ...hash });
+  }
+
+  get(key: string, field: string): string | undefined {
+    return this.hashes.get(key)?.[field];
+  }
+
+  getAll(key: string): Readonly<Record<string, string>> {
+    return this.hashes.get(key) ?? {};
+  }
+
+  /** Applies a change and notifies listeners synchronously (used by both set() and remote updates). */
+  apply(key: string, field: string, value: string | undefined): void {
+    const hash = this.hashes.get(key) ?? {};
+    if (hash[field] === value) return;
+    if (value === undefined) delete hash[field];
+    else hash[field] = value;
+    this.hashes.set(key, hash);
+    for (const listener of this.listeners) listener(key, field, value);
+  }
+
+  set(key: string, field: string, value: string): Promise<void> {
+    this.apply(key, field, value);
+    return Promise.resolve();
+  }
+
+  delete(key: string, field: string): Promise<void> {
+    this.apply(key, field, undefined);
+    return Promise.resolve();
+  }
+
+  onChange(listener: (key: string, field: string, value: string | undefined) => void): Subscription {
+    this.listeners.add(listener);
+    return { unsubscribe: () => this.listeners.delete(listener) };
+  }
+
+  snapshot(): Record<string, Record<string, string>> {
+    const out: Record<string, Record<string, string>> = {};
+    for (const [k, v] of this.hashes) out[k] = { ...v };
+    return out;
+  }
+}
+
+export class MemoryBus implements Bus {
+  readonly control: MemoryControlPlane;
+  private readonly streams = new Map<string, Group[]>();
+  // Parallel arrays used as a FIFO ring: no object allocated per publish.
+  private queueStreams: string[] = [];
+  private queueMessages: unknown[] = [];
+  private head = 0;
+  private draining = false;
+  private readonly pending = new Set<Promise<void>>();
+  private readonly errorListeners = new Set<(error: unknown, stream: string, group: string) => void>();
+  /** Messages delivered (one per group), for benchmarks and health. */
+  delivered = 0;
+
+  constructor(control: MemoryControlPlane = new MemoryControlPlane()) {
+    this.control = control;
+  }
+
+  publish<S extends StreamName>(stream: S, message: MessageOf<S>): void {
+    this.queueStreams.push(stream);
+    this.queueMessages.push(message);
+    if (!this.draining) this.drain();
+  }
+
+  subscribe<S extends StreamName>(stream: S, group: string, handler: Handler<MessageOf<S>>): Subscription {
+    let groups = this.streams.get(stream);
+    if (!groups) {
+      groups = [];
+      this.streams.set(stream, groups);
+    }
+    let g = groups.find((x) => x.name === group);
+    if (!g) {
+      g = { name: group, consumers: [], next: 0 };
+      groups.push(g);
+    }
+    const consumer = handler as AnyHandler;
+    g.consumers.push(consumer);
+    const target = g;
+    return {
+      unsubscribe: () => {
+        const i = target.consumers.indexOf(consumer);
+        if (i >= 0) target.consumers.splice(i, 1);
+      },
+    };
+  }
+
+  async flush(): Promise<void> {
+    while (this.pending.size > 0) await Promise.allSettled([...this.pending]);
+  }
+
+  onError(listener: (error: unknown, stream: string, group: string) => void): Subscription {
+    this.errorListeners.add(listener);
+    return { unsubscribe: () => this.errorListeners.delete(listener) };
+  }
+
+  close(): Promise<void> {
+    return this.flush();
+  }
+
+  private drain(): void {
+    this.draining = true;
+    try {
+      while (this.head < this.queueStreams.length) {
+        const i = this.head++;
+        const stream = this.queueStreams[i] as string;
+        const message = this.queueMessages[i];
+        this.queueMessages[i] = undefined;
+        const groups = this.streams.get(stream);
+        if (groups) {
+          for (let g = 0; g < groups.length; g++) {
+            const group = groups[g] as Group;
+            const n = group.consumers.length;
+            if (n === 0) continue;
+            const consumer = group.consumers[group.next % n] as AnyHandler;
+            group.next = n === 1 ? 0 : (group.next + 1) % n;
+            this.deliver(consumer, message, stream, group.name);
+          }
+        }
+      }
+    } finally {
+      this.queueStreams.length = 0;
+      this.queueMessages.length = 0;
+      this.head = 0;
+      this.draining = false;
+    }
+  }
+
+  private deliver(consumer: AnyHandler, message: unknown, stream: string, group: string): void {
+    this.delivered++;
+    try {
+      const result = consumer(message);
+      if (result !== undefined) {
+        const tracked = result.then(
+          () => {
+            this.pending.delete(tracked);
+          },
+          (error: unknown) => {
+            this.pending.delete(tracked);
+            this.reportError(error, stream, group);
+          },
+        );
+        this.pending.add(tracked);
+      }
+    } catch (error) {
+      this.reportError(error, stream, group);
+    }
+  }
+
+  private reportError(error: unknown, stream: string, group: string): void {
+    if (this.errorListeners.size === 0) {
+      process.emitWarning(`bus handler failed on ${stream} (${group}): ${String(error)}`);
+      return;
+    }
+    for (const listener of this.errorListeners) listener(error, stream, group);
+  }
+}

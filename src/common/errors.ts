@@ -1,0 +1,82 @@
+// The catalogue of reason codes. Every denial, rejection, break and alert names one of these, so an
+// operator can grep a log line and find the rule. Codes are stable: add, never rename.
+
+export const Reasons = {
+  // pre-trade risk (orders.rejected)
+  RISK_INVALID_QUANTITY: 'quantity is not a positive finite number',
+  RISK_INVALID_PRICE: 'price is missing, not finite or not positive',
+  RISK_QUANTITY_LOT: 'quantity is not a multiple of the lot size',
+  RISK_PRICE_TICK: 'price is not a multiple of the tick size',
+  RISK_UNKNOWN_INSTRUMENT: 'instrument is not in the registry',
+  RISK_MAX_ORDER_QUANTITY: 'order quantity above the maximum',
+  RISK_MAX_NOTIONAL: 'order notional above the maximum',
+  RISK_PRICE_COLLAR: 'price too far from the last reference price',
+  RISK_NO_REFERENCE_PRICE: 'no reference price yet for a market order',
+  RISK_POSITION_LIMIT: 'position limit for the instrument would be exceeded',
+  RISK_STRATEGY_GROSS_EXPOSURE: 'strategy gross exposure cap would be exceeded',
+  RISK_STRATEGY_NET_EXPOSURE: 'strategy net exposure cap would be exceeded',
+  RISK_SECTOR_EXPOSURE: 'sector exposure cap would be exceeded',
+  RISK_REGION_EXPOSURE: 'region exposure cap would be exceeded',
+  RISK_RESTRICTED_INSTRUMENT: 'instrument is on the restricted list',
+  RISK_BLOCKED_REGION: 'region is blocked by policy',
+  RISK_THROTTLE: 'strategy message rate above its limit',
+  RISK_DUPLICATE_ORDER: 'same order already open (same strategy, instrument, side, quantity and price)',
+  RISK_BUYING_POWER: 'not enough cash / buying power',
+  RISK_KILL_SWITCH: 'kill switch engaged: trading halted',
+  RISK_TRADING_HALTED: 'trading state is HALTED',
+  RISK_REDUCING_ONLY: 'trading state is REDUCING: only orders that shrink exposure',
+  RISK_STRATEGY_DISABLED: 'strategy is disabled',
+  RISK_REDUCE_ONLY_VIOLATION: 'reduce-only order would increase the position',
+  RISK_VAR_LIMIT: 'order would take portfolio VaR/ES above its band',
+  // OMS
+  OMS_UNKNOWN_ORDER: 'no such order in the OMS',
+  OMS_ORDER_CLOSED: 'order is already closed',
+  OMS_NO_VENUE: 'no venue can take this order',
+  OMS_VENUE_DISCONNECTED: 'venue is not connected',
+  OMS_ILLEGAL_TRANSITION: 'venue event does not fit the order state (ignored)',
+  // venues
+  VENUE_REJECTED: 'rejected by the venue',
+  VENUE_UNSUPPORTED_ORDER: 'order type / time in force not supported by the venue',
+  VENUE_NO_LIQUIDITY: 'no liquidity to fill the order',
+  VENUE_FOK_UNFILLABLE: 'fill-or-kill order cannot be filled in full',
+  VENUE_IOC_REMAINDER: 'immediate-or-cancel remainder canceled',
+  VENUE_POST_ONLY: 'order would take liquidity',
+  VENUE_USER_CANCELED: 'canceled on request',
+  VENUE_KILL_SWITCH: 'canceled by the kill switch',
+  VENUE_EXPIRED: 'time in force expired',
+  // reconciliation
+  RECON_MISSING_FILL: 'the venue reports a fill the OMS does not have',
+  RECON_UNKNOWN_FILL: 'the OMS has a fill the venue does not report',
+  RECON_FILL_MISMATCH: 'fill quantity or price differs between OMS and venue',
+  RECON_UNKNOWN_ORDER: 'the venue reports an order the OMS does not know (external)',
+  RECON_MISSING_ORDER: 'the OMS has an open order the venue does not report',
+  RECON_STATUS_MISMATCH: 'order status or filled quantity differs between OMS and venue',
+  RECON_POSITION_MISMATCH: 'position differs between ledger and venue',
+  // operations
+  OPS_STRATEGY_ERROR: 'a strategy threw and was stopped',
+  OPS_KILL_SWITCH_ON: 'kill switch engaged',
+  OPS_KILL_SWITCH_OFF: 'kill switch released',
+  OPS_RECONCILIATION_BREAK: 'reconciliation found breaks',
+  OPS_HANDLER_ERROR: 'a bus consumer failed on a message',
+  OPS_MALFORMED_MESSAGE: 'a malformed message was dead-lettered',
+  CONFIG_INVALID: 'a configuration file is invalid',
+} as const;
+
+export type ReasonCode = keyof typeof Reasons;
+
+export function describeReason(code: string): string {
+  return (Reasons as Record<string, string>)[code] ?? code;
+}
+
+/** A configuration error that names the file, the key and the problem. */
+export class ConfigError extends Error {
+  readonly code = 'CONFIG_INVALID';
+  constructor(
+    readonly file: string,
+    readonly key: string,
+    readonly problem: string,
+  ) {
+    super(`${file}: ${key ? `${key}: ` : ''}${problem}`);
+    this.name = 'ConfigError';
+  }
+}

@@ -1,0 +1,9 @@
+// Public surface of the common layer.
+export * from './bus.ts';
+export * from './clock.ts';
+export * from './config.ts';
+export * from './errors.ts';
+export * from './logging.ts';
+export * from './topics.ts';
+export * from './histogram.ts';
+export * from './registry.ts';

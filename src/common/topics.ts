@@ -1,0 +1,30 @@
+// Every stream name and control key, defined once. Part of the contract with operators (runbook) and
+// between processes: do not rename without a migration note.
+
+export const Streams = {
+  ticks: 'ticks.live',
+  books: 'books.live',
+  greeks: 'greeks.live',
+  newsRaw: 'news.raw',
+  /** Bars of one timeframe: `candles.1m`, `candles.1d`, … */
+  candles: (timeframe: string): `candles.${string}` => `candles.${timeframe}`,
+  ordersIncoming: 'orders.incoming',
+  ordersValidated: 'orders.validated',
+  ordersRejected: 'orders.rejected',
+  ordersEvents: 'orders.events',
+  fills: 'fills',
+  alerts: 'alerts',
+  deadLetter: 'deadletter',
+} as const;
+
+export const ControlKeys = {
+  /** field `enabled` = `true` | `false` */
+  killSwitch: 'policy:kill_switch',
+  /** field `<strategy name>` = `true` | `false` */
+  strategyEnabled: 'strategy:enabled',
+  /** field `<VENUE>` = `<target venue>` */
+  routeOverride: 'policy:route_override',
+} as const;
+
+export type ControlKey = (typeof ControlKeys)[keyof typeof ControlKeys];
+export const CONTROL_KEYS: readonly ControlKey[] = Object.values(ControlKeys);

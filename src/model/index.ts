@@ -1,0 +1,8 @@
+// Public surface of the pure domain model.
+export * from './identifiers.ts';
+export * from './decimal.ts';
+export * from './instrument.ts';
+export * from './market.ts';
+export * from './order.ts';
+export * from './messages.ts';
+export * from './venue-events.ts';

@@ -1,0 +1,681 @@
+// The router / OMS: the order book of record. Takes validated commands, chooses the venue (route
+// overrides, smart routing by the cost model), sends to the venue adapter, turns venue events into
+// order events and fills through the order state machine, and cancels everything on the kill switch.
+// Idempotent: a command or venue event seen twice changes nothing the second time.
+
+import type { Bus, Subscription } from '../common/bus.ts';
+import type { Clock } from '../common/clock.ts';
+import { Histogram } from '../common/histogram.ts';
+import type { Logger } from '../common/logging.ts';
+import { silentLogger } from '../common/logging.ts';
+import type { Registry } from '../common/registry.ts';
+import { ControlKeys, Streams } from '../common/topics.ts';
+import {
+  isTerminal,
+  nextStatus,
+  quantize,
+  strategyId as toStrategyId,
+  type CancelOrder,
+  type ClientOrderId,
+  type Instrument,
+  type InstrumentId,
+  type ModifyOrder,
+  type Order,
+  type OrderEvent,
+  type OrderFilled,
+  type OrderRequest,
+  type OrderTransition,
+  type SubmitOrder,
+  type Tick,
+  type BookSnapshot,
+  type TradingCommand,
+  type VenueEvent,
+  type VenueId,
+  type VenueOrderId,
+} from '../model/index.ts';
+import { score, type VenueQuote } from './cost-model.ts';
+import type { VenueAdapter, VenueConnectionState } from './venue.ts';
+
+/** The OMS's order: the model's Order plus where it really executes and its fills. */
+export interface OmsOrder extends Order {
+  /** The instrument actually sent to the venue (differs from the request after a route override). */
+  executionInstrumentId: InstrumentId;
+  readonly fills: OrderFilled[];
+  /** Placed outside the platform and discovered through its fills or reconciliation. */
+  readonly external: boolean;
+}
+
+export interface OmsCounters {
+  submitted: number;
+  accepted: number;
+  rejected: number;
+  canceled: number;
+  fills: number;
+  duplicateCommands: number;
+  duplicateFills: number;
+  illegalTransitions: number;
+  unknownOrderEvents: number;
+}
+
+export interface OmsEngineOptions {
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly registry: Registry;
+  readonly venues: ReadonlyMap<VenueId, VenueAdapter>;
+  readonly logger?: Logger;
+}
+
+const EXTERNAL_STRATEGY = toStrategyId('external');
+
+export class OmsEngine {
+  private readonly bus: Bus;
+  private readonly clock: Clock;
+  private readonly registry: Registry;
+  private readonly venues: ReadonlyMap<VenueId, VenueAdapter>;
+  private readonly log: Logger;
+  private readonly orders = new Map<ClientOrderId, OmsOrder>();
+  private readonly open = new Map<ClientOrderId, OmsOrder>();
+  private readonly seenFills = new Set<string>();
+  private readonly quotes = new Map<InstrumentId, VenueQuote>();
+  private readonly dirty = new Set<ClientOrderId>();
+  private subscriptions: Subscription[] = [];
+  readonly counters: OmsCounters = {
+    submitted: 0,
+    accepted: 0,
+    rejected: 0,
+    canceled: 0,
+    fills: 0,
+    duplicateCommands: 0,
+    duplicateFills: 0,
+    illegalTransitions: 0,
+    unknownOrderEvents: 0,
+  };
+  /** Stage latencies in µs: decision → route, route → venue ack, market data → venue ack. */
+  readonly latency = { signalToRoute: new Histogram(), routeToAck: new Histogram(), tickToAck: new Histogram() };
+  private readonly routedAt = new Map<ClientOrderId, number>();
+
+  constructor(options: OmsEngineOptions) {
+    this.bus = options.bus;
+    this.clock = options.clock;
+    this.registry = options.registry;
+    this.venues = options.venues;
+    this.log = options.logger ?? silentLogger;
+    for (const adapter of this.venues.values()) {
+      adapter.onEvent((event) => this.onVenueEvent(event));
+      adapter.onStatus((state) => this.onVenueStatus(adapter.venue, state));
+    }
+  }
+
+  start(): void {
+    this.subscriptions.push(
+      this.bus.subscribe(Streams.ordersValidated, 'oms', (command) => this.onCommand(command)),
+      this.bus.subscribe(Streams.ticks, 'oms', (tick) => this.onTick(tick)),
+      this.bus.subscribe(Streams.books, 'oms', (book) => this.onBook(book)),
+      this.bus.control.onChange((key, field, value) => {
+        if (key === ControlKeys.killSwitch && field === 'enabled') this.onKillSwitch(value === 'true');
+      }),
+    );
+    if (this.killSwitchOn()) this.cancelAllOpen('VENUE_KILL_SWITCH');
+  }
+
+  stop(): void {
+    for (const s of this.subscriptions) s.unsubscribe();
+    this.subscriptions = [];
+  }
+
+  // ---- queries ----
+
+  order(id: ClientOrderId): OmsOrder | undefined {
+    return this.orders.get(id);
+  }
+  allOrders(): IterableIterator<OmsOrder> {
+    return this.orders.values();
+  }
+  openOrders(): OmsOrder[] {
+    return [...this.open.values()];
+  }
+  /** Orders changed since the last call (for persistence). */
+  takeDirty(): OmsOrder[] {
+    const out: OmsOrder[] = [];
+    for (const id of this.dirty) {
+      const o = this.orders.get(id);
+      if (o) out.push(o);
+    }
+    this.dirty.clear();
+    return out;
+  }
+
+  /** Where an order for `instrument` would go now (route override applied), or undefined. */
+  resolveRoute(request: OrderRequest): Instrument | undefined {
+    const requested = this.registry.instruments.get(request.instrumentId);
+    if (!requested) return undefined;
+    if (request.smartRoute) {
+      const best = this.smartRoute(requested, request.side);
+      if (best) return best;
+    }
+    return this.applyOverride(requested);
+  }
+
+  // ---- commands ----
+
+  private onCommand(command: TradingCommand): void {
+    switch (command.type) {
+      case 'submit_order':
+        this.submit(command);
+        return;
+      case 'cancel_order':
+        this.cancel(command);
+        return;
+      case 'modify_order':
+        this.modify(command);
+        return;
+    }
+  }
+
+  private submit(command: SubmitOrder): void {
+    const request = command.order;
+    if (this.orders.has(request.clientOrderId)) {
+      this.counters.duplicateCommands++;
+      return;
+    }
+    const now = this.clock.now();
+    const order: OmsOrder = {
+      request,
+      status: 'INITIALIZED',
+      statusBeforePending: undefined,
+      venue: undefined,
+      venueOrderId: undefined,
+      quantity: request.quantity,
+      price: request.price,
+      triggerPrice: request.triggerPrice,
+      filledQuantity: 0,
+      averageFillPrice: 0,
+      lastReason: undefined,
+      tsLast: now,
+      executionInstrumentId: request.instrumentId,
+      fills: [],
+      external: false,
+    };
+    this.orders.set(request.clientOrderId, order);
+    this.dirty.add(request.clientOrderId);
+    const target = this.resolveRoute(request);
+    const adapter = target ? this.venues.get(target.venue) : undefined;
+    order.status = 'SUBMITTED';
+    this.counters.submitted++;
+    if (!target || !adapter) {
+      this.finishWithoutVenue(order, 'OMS_NO_VENUE', `no venue can take ${request.instrumentId}`);
+      return;
+    }
+    order.venue = target.venue;
+    order.executionInstrumentId = target.id;
+    if (adapter.state !== 'connected') {
+      // Never sent, so not in flight: safe to reject on our own word.
+      this.finishWithoutVenue(order, 'OMS_VENUE_DISCONNECTED', `venue ${target.venue} is ${adapter.state}`);
+      return;
+    }
+    this.open.set(request.clientOrderId, order);
+    this.publishEvent({
+      type: 'order_submitted',
+      clientOrderId: request.clientOrderId,
+      strategyId: request.strategyId,
+      instrumentId: request.instrumentId,
+      venue: target.venue,
+      tsEvent: now,
+      tsInit: now,
+    });
+    this.latency.signalToRoute.record(now - request.tsInit);
+    this.routedAt.set(request.clientOrderId, now);
+    const sent: OrderRequest =
+      target.id === request.instrumentId ? request : { ...request, instrumentId: target.id };
+    adapter.submit(sent, target);
+  }
+
+  private finishWithoutVenue(order: OmsOrder, reason: string, message: string): void {
+    order.status = 'REJECTED';
+    order.lastReason = reason;
+    this.counters.rejected++;
+    const r = order.request;
+    const now = this.clock.now();
+    this.publishEvent({
+      type: 'order_rejected',
+      clientOrderId: r.clientOrderId,
+      strategyId: r.strategyId,
+      instrumentId: r.instrumentId,
+      venue: order.venue ?? ('' as VenueId),
+      reason,
+      message,
+      tsEvent: now,
+      tsInit: now,
+    });
+  }
+
+  private cancel(command: CancelOrder): void {
+    const order = this.orders.get(command.clientOrderId);
+    const now = this.clock.now();
+    if (!order || isTerminal(order.status)) {
+      const reason = order ? 'OMS_ORDER_CLOSED' : 'OMS_UNKNOWN_ORDER';
+      this.publishEvent({
+        type: 'order_cancel_rejected',
+        clientOrderId: command.clientOrderId,
+        strategyId: command.strategyId,
+        instrumentId: command.instrumentId,
+        reason,
+        message: order ? `order is ${order.status}` : 'unknown client order id',
+        tsEvent: now,
+        tsInit: now,
+      });
+      return;
+    }
+    this.requestCancel(order);
+  }
+
+  private requestCancel(order: OmsOrder, killSwitch = false): void {
+    if (order.status === 'PENDING_CANCEL') {
+      this.counters.duplicateCommands++;
+      return;
+    }
+    const before = order.status;
+    if (!this.transition(order, 'request_cancel')) return;
+    order.statusBeforePending = before;
+    const r = order.request;
+    const now = this.clock.now();
+    this.publishEvent({
+      type: 'order_pending_cancel',
+      clientOrderId: r.clientOrderId,
+      strategyId: r.strategyId,
+      instrumentId: r.instrumentId,
+      tsEvent: now,
+      tsInit: now,
+    });
+    const adapter = order.venue ? this.venues.get(order.venue) : undefined;
+    if (adapter) {
+      if (killSwitch) this.log.info('kill switch: cancelling', { order: r.clientOrderId, venue: order.venue });
+      adapter.cancel(r.clientOrderId);
+    }
+  }
+
+  private modify(command: ModifyOrder): void {
+    const order = this.orders.get(command.clientOrderId);
+    const now = this.clock.now();
+    if (!order || isTerminal(order.status)) {
+      this.publishEvent({
+        type: 'order_modify_rejected',
+        clientOrderId: command.clientOrderId,
+        strategyId: command.strategyId,
+        instrumentId: command.instrumentId,
+        reason: order ? 'OMS_ORDER_CLOSED' : 'OMS_UNKNOWN_ORDER',
+        message: order ? `order is ${order.status}` : 'unknown client order id',
+        tsEvent: now,
+        tsInit: now,
+      });
+      return;
+    }
+    const before = order.status;
+    if (!this.transition(order, 'request_modify')) return;
+    order.statusBeforePending = before;
+    const r = order.request;
+    this.publishEvent({
+      type: 'order_pending_update',
+      clientOrderId: r.clientOrderId,
+      strategyId: r.strategyId,
+      instrumentId: r.instrumentId,
+      tsEvent: now,
+      tsInit: now,
+    });
+    const adapter = order.venue ? this.venues.get(order.venue) : undefined;
+    adapter?.modify(r.clientOrderId, {
+      ...(command.quantity === undefined ? {} : { quantity: command.quantity }),
+      ...(command.price === undefined ? {} : { price: command.price }),
+      ...(command.triggerPrice === undefined ? {} : { triggerPrice: command.triggerPrice }),
+    });
+  }
+
+  // ---- kill switch ----
+
+  private killSwitchOn(): boolean {
+    return this.bus.control.get(ControlKeys.killSwitch, 'enabled') === 'true';
+  }
+
+  private onKillSwitch(on: boolean): void {
+    const now = this.clock.now();
+    this.bus.publish(Streams.alerts, {
+      type: 'alert',
+      severity: on ? 'critical' : 'warning',
+      code: on ? 'OPS_KILL_SWITCH_ON' : 'OPS_KILL_SWITCH_OFF',
+      source: 'oms',
+      message: on
+        ? `kill switch engaged: cancelling ${this.open.size} open order(s) on every venue`
+        : 'kill switch released',
+      tsEvent: now,
+    });
+    if (on) this.cancelAllOpen('VENUE_KILL_SWITCH');
+  }
+
+  /** Requests cancellation of every open order on every venue. Returns how many were asked. */
+  cancelAllOpen(_reason: string): number {
+    let n = 0;
+    for (const order of [...this.open.values()]) {
+      if (order.status === 'PENDING_CANCEL') continue;
+      this.requestCancel(order, true);
+      n++;
+    }
+    return n;
+  }
+
+  // ---- venue events ----
+
+  private onVenueStatus(venue: VenueId, state: VenueConnectionState): void {
+    this.log.info(state === 'connected' ? `Connected to ${venue}` : `venue ${venue} ${state}`, { venue, state });
+  }
+
+  private onVenueEvent(event: VenueEvent): void {
+    const order = this.orders.get(event.clientOrderId);
+    if (!order) {
+      if (event.kind === 'fill') {
+        this.onExternalFill(event);
+        return;
+      }
+      this.counters.unknownOrderEvents++;
+      this.log.warn('event for an unknown order', { venue: event.venue, order: event.clientOrderId, kind: event.kind });
+      return;
+    }
+    const r = order.request;
+    const base = {
+      clientOrderId: r.clientOrderId,
+      strategyId: r.strategyId,
+      instrumentId: r.instrumentId,
+      tsEvent: event.tsEvent,
+      tsInit: this.clock.now(),
+    };
+    switch (event.kind) {
+      case 'accepted': {
+        order.venueOrderId = event.venueOrderId;
+        if (!this.transition(order, 'accept')) return;
+        this.counters.accepted++;
+        this.recordAck(order, base.tsInit);
+        this.publishEvent({ ...base, type: 'order_accepted', venue: event.venue, venueOrderId: event.venueOrderId });
+        return;
+      }
+      case 'rejected':
+        if (!this.transition(order, 'reject')) return;
+        order.lastReason = event.reason;
+        this.counters.rejected++;
+        this.routedAt.delete(r.clientOrderId);
+        this.publishEvent({ ...base, type: 'order_rejected', venue: event.venue, reason: event.reason, message: event.message });
+        return;
+      case 'triggered':
+        if (!this.transition(order, 'trigger')) return;
+        this.publishEvent({ ...base, type: 'order_triggered' });
+        return;
+      case 'modified':
+        if (!this.transition(order, 'modified')) return;
+        order.quantity = event.quantity;
+        order.price = event.price;
+        order.triggerPrice = event.triggerPrice;
+        this.publishEvent({
+          ...base,
+          type: 'order_modified',
+          quantity: event.quantity,
+          price: event.price,
+          triggerPrice: event.triggerPrice,
+        });
+        return;
+      case 'modify_rejected':
+        if (!this.transition(order, 'modify_rejected')) return;
+        this.publishEvent({ ...base, type: 'order_modify_rejected', reason: event.reason, message: event.message });
+        return;
+      case 'canceled':
+        if (!this.transition(order, 'cancel')) return;
+        order.lastReason = event.reason;
+        this.counters.canceled++;
+        this.publishEvent({ ...base, type: 'order_canceled', reason: event.reason });
+        return;
+      case 'cancel_rejected':
+        if (!this.transition(order, 'cancel_rejected')) return;
+        this.publishEvent({ ...base, type: 'order_cancel_rejected', reason: event.reason, message: event.message });
+        return;
+      case 'expired':
+        if (!this.transition(order, 'expire')) return;
+        this.publishEvent({ ...base, type: 'order_expired' });
+        return;
+      case 'fill':
+        this.applyFill(order, event, base.tsInit);
+        return;
+    }
+  }
+
+  private applyFill(order: OmsOrder, event: Extract<VenueEvent, { kind: 'fill' }>, tsInit: number): void {
+    const key = `${event.venue}|${event.tradeId}`;
+    if (this.seenFills.has(key)) {
+      this.counters.duplicateFills++;
+      return;
+    }
+    this.seenFills.add(key);
+    const instrument = this.registry.instruments.get(event.instrumentId);
+    const decimals = instrument?.quantityDecimals ?? 8;
+    const filled = quantize(order.filledQuantity + event.quantity, decimals);
+    const complete = filled >= order.quantity;
+    const transition: OrderTransition = complete ? 'fill' : 'partial_fill';
+    if (order.venueOrderId === undefined) order.venueOrderId = event.venueOrderId;
+    // A fill is a fact: it is booked even when it does not fit the state (e.g. it raced a cancel).
+    if (!this.transition(order, transition) && complete) this.setStatus(order, 'FILLED');
+    order.averageFillPrice =
+      (order.averageFillPrice * order.filledQuantity + event.price * event.quantity) / filled;
+    order.filledQuantity = filled;
+    if (this.routedAt.has(order.request.clientOrderId)) this.recordAck(order, tsInit);
+    this.counters.fills++;
+    const r = order.request;
+    const fill: OrderFilled = {
+      type: 'order_filled',
+      clientOrderId: r.clientOrderId,
+      strategyId: r.strategyId,
+      instrumentId: event.instrumentId,
+      venue: event.venue,
+      venueOrderId: event.venueOrderId,
+      tradeId: event.tradeId,
+      side: event.side,
+      lastQuantity: event.quantity,
+      lastPrice: event.price,
+      fee: event.fee,
+      feeCurrency: event.feeCurrency,
+      liquidity: event.liquidity,
+      leavesQuantity: Math.max(0, quantize(order.quantity - filled, decimals)),
+      tsEvent: event.tsEvent,
+      tsInit,
+    };
+    order.fills.push(fill);
+    this.bus.publish(Streams.fills, fill);
+  }
+
+  /** A fill for an order we never placed: tracked as an external order, booked like any other. */
+  private onExternalFill(event: Extract<VenueEvent, { kind: 'fill' }>): void {
+    const now = this.clock.now();
+    const request: OrderRequest = {
+      clientOrderId: event.clientOrderId,
+      strategyId: EXTERNAL_STRATEGY,
+      instrumentId: event.instrumentId,
+      side: event.side,
+      type: 'market',
+      quantity: event.quantity,
+      timeInForce: 'DAY',
+      reduceOnly: false,
+      tsInit: now,
+    };
+    const order: OmsOrder = {
+      request,
+      status: 'ACCEPTED',
+      statusBeforePending: undefined,
+      venue: event.venue,
+      venueOrderId: event.venueOrderId,
+      quantity: event.quantity,
+      price: undefined,
+      triggerPrice: undefined,
+      filledQuantity: 0,
+      averageFillPrice: 0,
+      lastReason: 'RECON_UNKNOWN_ORDER',
+      tsLast: now,
+      executionInstrumentId: event.instrumentId,
+      fills: [],
+      external: true,
+    };
+    this.orders.set(event.clientOrderId, order);
+    this.bus.publish(Streams.alerts, {
+      type: 'alert',
+      severity: 'warning',
+      code: 'RECON_UNKNOWN_ORDER',
+      source: 'oms',
+      message: `fill ${event.tradeId} on ${event.venue} for unknown order ${event.clientOrderId}: tracked as external`,
+      tsEvent: now,
+    });
+    this.applyFill(order, event, now);
+  }
+
+  /** Adds an order discovered at the venue (reconciliation) as external, so it is tracked, not ignored. */
+  adoptExternal(report: {
+    venue: VenueId;
+    clientOrderId: ClientOrderId;
+    venueOrderId: VenueOrderId;
+    instrumentId: InstrumentId;
+    side: OrderRequest['side'];
+    quantity: number;
+    filledQuantity: number;
+    price: number | undefined;
+    status: Order['status'];
+  }): OmsOrder {
+    const existing = this.orders.get(report.clientOrderId);
+    if (existing) return existing;
+    const now = this.clock.now();
+    const order: OmsOrder = {
+      request: {
+        clientOrderId: report.clientOrderId,
+        strategyId: EXTERNAL_STRATEGY,
+        instrumentId: report.instrumentId,
+        side: report.side,
+        type: report.price === undefined ? 'market' : 'limit',
+        quantity: report.quantity,
+        ...(report.price === undefined ? {} : { price: report.price }),
+        timeInForce: 'GTC',
+        reduceOnly: false,
+        tsInit: now,
+      },
+      status: report.status,
+      statusBeforePending: undefined,
+      venue: report.venue,
+      venueOrderId: report.venueOrderId,
+      quantity: report.quantity,
+      price: report.price,
+      triggerPrice: undefined,
+      filledQuantity: report.filledQuantity,
+      averageFillPrice: 0,
+      lastReason: 'RECON_UNKNOWN_ORDER',
+      tsLast: now,
+      executionInstrumentId: report.instrumentId,
+      fills: [],
+      external: true,
+    };
+    this.orders.set(report.clientOrderId, order);
+    if (!isTerminal(order.status)) this.open.set(report.clientOrderId, order);
+    this.dirty.add(report.clientOrderId);
+    return order;
+  }
+
+  // ---- state machine ----
+
+  private transition(order: OmsOrder, transition: OrderTransition): boolean {
+    const next = nextStatus(order.status, transition, order.statusBeforePending);
+    if (next === undefined) {
+      this.counters.illegalTransitions++;
+      this.log.debug('illegal transition ignored', {
+        order: order.request.clientOrderId,
+        status: order.status,
+        transition,
+        code: 'OMS_ILLEGAL_TRANSITION',
+      });
+      return false;
+    }
+    if (order.status === 'PENDING_CANCEL' || order.status === 'PENDING_UPDATE') {
+      if (next !== order.status && next !== 'PENDING_CANCEL') order.statusBeforePending = undefined;
+    }
+    // A partial fill or trigger during a pending request moves the state to return to forward.
+    if (order.statusBeforePending !== undefined && next === order.status) {
+      if (transition === 'partial_fill') order.statusBeforePending = 'PARTIALLY_FILLED';
+      else if (transition === 'trigger' && order.statusBeforePending === 'ACCEPTED')
+        order.statusBeforePending = 'TRIGGERED';
+    }
+    this.setStatus(order, next);
+    return true;
+  }
+
+  private setStatus(order: OmsOrder, status: Order['status']): void {
+    order.status = status;
+    order.tsLast = this.clock.now();
+    const id = order.request.clientOrderId;
+    this.dirty.add(id);
+    if (isTerminal(status)) {
+      this.open.delete(id);
+      this.routedAt.delete(id);
+    }
+  }
+
+  private recordAck(order: OmsOrder, now: number): void {
+    const id = order.request.clientOrderId;
+    const routed = this.routedAt.get(id);
+    if (routed === undefined) return;
+    this.routedAt.delete(id);
+    this.latency.routeToAck.record(now - routed);
+    const origin = order.request.tsOrigin;
+    if (origin !== undefined) this.latency.tickToAck.record(now - origin);
+  }
+
+  private publishEvent(event: Exclude<OrderEvent, OrderFilled>): void {
+    this.bus.publish(Streams.ordersEvents, event);
+  }
+
+  // ---- market data for the cost model ----
+
+  private onTick(tick: Tick): void {
+    if (tick.type !== 'quote') return;
+    const q = this.quotes.get(tick.instrumentId);
+    if (q) {
+      q.bid = tick.bid;
+      q.ask = tick.ask;
+    } else this.quotes.set(tick.instrumentId, { bid: tick.bid, ask: tick.ask });
+  }
+
+  private onBook(book: BookSnapshot): void {
+    const b = book.bids[0];
+    const a = book.asks[0];
+    if (!b || !a) return;
+    const q = this.quotes.get(book.instrumentId);
+    if (q) {
+      q.bid = b.price;
+      q.ask = a.price;
+    } else this.quotes.set(book.instrumentId, { bid: b.price, ask: a.price });
+  }
+
+  private applyOverride(instrument: Instrument): Instrument | undefined {
+    const target = this.bus.control.get(ControlKeys.routeOverride, instrument.venue);
+    if (target === undefined || target === '' || target === instrument.venue) return instrument;
+    return this.registry.instruments.get(`${instrument.symbol}.${target}` as InstrumentId);
+  }
+
+  private smartRoute(requested: Instrument, side: OrderRequest['side']): Instrument | undefined {
+    const candidates = this.registry.bySymbol.get(requested.symbol) ?? [];
+    let best: Instrument | undefined;
+    let bestScore = Number.POSITIVE_INFINITY;
+    for (const candidate of candidates) {
+      const routed = this.applyOverride(candidate);
+      if (!routed) continue;
+      const adapter = this.venues.get(routed.venue);
+      const venueConfig = this.registry.venues.get(routed.venue);
+      const quote = this.quotes.get(routed.id);
+      if (!adapter || adapter.state !== 'connected' || !venueConfig || !quote) continue;
+      const s = score(side, quote, venueConfig);
+      if (s < bestScore) {
+        bestScore = s;
+        best = routed;
+      }
+    }
+    return best;
+  }
+}

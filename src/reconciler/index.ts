@@ -1,0 +1,2 @@
+// Public surface of the reconciler.
+export * from './engine.ts';

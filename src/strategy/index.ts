@@ -1,0 +1,3 @@
+// Public surface of the strategy engine.
+export * from './strategy.ts';
+export * from './engine.ts';
