@@ -64,25 +64,36 @@ export class SimulatedClock implements Clock {
   }
 }
 
-/** Wall clock with microsecond resolution (hrtime anchored to the epoch at start). */
+/**
+ * Wall clock with microsecond resolution: `performance.now()` (a double, no allocation) anchored to the epoch
+ * at construction. Timers never fire early: Node measures timeouts from its cached loop time, so a timer
+ * that wakes before `at` is re-armed for the remainder.
+ */
 export class LiveClock implements Clock {
   private readonly epochMicros = Date.now() * 1000;
-  private readonly hrStart = process.hrtime.bigint();
+  private readonly perfStart = performance.now();
   private readonly timers = new Map<string, NodeJS.Timeout>();
 
   now(): number {
-    return this.epochMicros + Number((process.hrtime.bigint() - this.hrStart) / 1000n);
+    return this.epochMicros + Math.round((performance.now() - this.perfStart) * 1000);
   }
 
   setTimer(name: string, at: number, callback: () => void): void {
     this.cancelTimer(name);
-    const delayMs = Math.max(0, (at - this.now()) / 1000);
-    const handle = setTimeout(() => {
-      this.timers.delete(name);
-      callback();
-    }, delayMs);
-    handle.unref();
-    this.timers.set(name, handle);
+    const arm = (): void => {
+      const delayMs = Math.max(0, (at - this.now()) / 1000);
+      const handle = setTimeout(() => {
+        if (this.now() < at) {
+          arm();
+          return;
+        }
+        this.timers.delete(name);
+        callback();
+      }, Math.ceil(delayMs));
+      handle.unref();
+      this.timers.set(name, handle);
+    };
+    arm();
   }
 
   cancelTimer(name: string): void {

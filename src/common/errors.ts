@@ -8,6 +8,8 @@ export const Reasons = {
   RISK_QUANTITY_LOT: 'quantity is not a multiple of the lot size',
   RISK_PRICE_TICK: 'price is not a multiple of the tick size',
   RISK_UNKNOWN_INSTRUMENT: 'instrument is not in the registry',
+  RISK_INVALID_SIDE: 'side is neither buy nor sell',
+  RISK_INVALID_ORDER_TYPE: 'order type or time in force is not one the platform knows',
   RISK_MAX_ORDER_QUANTITY: 'order quantity above the maximum',
   RISK_MAX_NOTIONAL: 'order notional above the maximum',
   RISK_PRICE_COLLAR: 'price too far from the last reference price',
@@ -36,6 +38,9 @@ export const Reasons = {
   OMS_ILLEGAL_TRANSITION: 'venue event does not fit the order state (ignored)',
   // venues
   VENUE_REJECTED: 'rejected by the venue',
+  VENUE_UNKNOWN_ORDER: 'the venue does not know this order',
+  VENUE_ORDER_CLOSED: 'the order is already closed at the venue',
+  VENUE_INVALID_ORDER: 'quantity, price or tick invalid at the venue',
   VENUE_UNSUPPORTED_ORDER: 'order type / time in force not supported by the venue',
   VENUE_NO_LIQUIDITY: 'no liquidity to fill the order',
   VENUE_FOK_UNFILLABLE: 'fill-or-kill order cannot be filled in full',
@@ -44,6 +49,12 @@ export const Reasons = {
   VENUE_USER_CANCELED: 'canceled on request',
   VENUE_KILL_SWITCH: 'canceled by the kill switch',
   VENUE_EXPIRED: 'time in force expired',
+  // ledger
+  LEDGER_UNKNOWN_INSTRUMENT: 'fill for an instrument not in the registry (not booked)',
+  LEDGER_INVALID_FILL: 'fill has a missing or invalid id, side, quantity, price or fee (not booked)',
+  LEDGER_DUPLICATE_REFERENCE: 'deposit reference already used with another currency or amount',
+  LEDGER_INVALID_DEPOSIT: 'deposit has an invalid currency, amount or reference',
+  LEDGER_STORE_FAILED: 'booked entries could not be persisted (kept and retried)',
   // reconciliation
   RECON_MISSING_FILL: 'the venue reports a fill the OMS does not have',
   RECON_UNKNOWN_FILL: 'the OMS has a fill the venue does not report',

@@ -93,6 +93,8 @@ export class OmsEngine {
   /** Stage latencies in µs: decision → route, route → venue ack, market data → venue ack. */
   readonly latency = { signalToRoute: new Histogram(), routeToAck: new Histogram(), tickToAck: new Histogram() };
   private readonly routedAt = new Map<ClientOrderId, number>();
+  /** Why we asked for a cancel (e.g. the kill switch), reported when the venue confirms it. */
+  private readonly cancelReasons = new Map<ClientOrderId, string>();
 
   constructor(options: OmsEngineOptions) {
     this.bus = options.bus;
@@ -289,7 +291,10 @@ export class OmsEngine {
     });
     const adapter = order.venue ? this.venues.get(order.venue) : undefined;
     if (adapter) {
-      if (killSwitch) this.log.info('kill switch: cancelling', { order: r.clientOrderId, venue: order.venue });
+      if (killSwitch) {
+        this.cancelReasons.set(r.clientOrderId, 'VENUE_KILL_SWITCH');
+        this.log.info('kill switch: cancelling', { order: r.clientOrderId, venue: order.venue });
+      }
       adapter.cancel(r.clientOrderId);
     }
   }
@@ -424,14 +429,17 @@ export class OmsEngine {
         if (!this.transition(order, 'modify_rejected')) return;
         this.publishEvent({ ...base, type: 'order_modify_rejected', reason: event.reason, message: event.message });
         return;
-      case 'canceled':
+      case 'canceled': {
         if (!this.transition(order, 'cancel')) return;
-        order.lastReason = event.reason;
+        const reason = this.cancelReasons.get(r.clientOrderId) ?? event.reason;
+        order.lastReason = reason;
         this.counters.canceled++;
-        this.publishEvent({ ...base, type: 'order_canceled', reason: event.reason });
+        this.publishEvent({ ...base, type: 'order_canceled', reason });
         return;
+      }
       case 'cancel_rejected':
         if (!this.transition(order, 'cancel_rejected')) return;
+        this.cancelReasons.delete(r.clientOrderId);
         this.publishEvent({ ...base, type: 'order_cancel_rejected', reason: event.reason, message: event.message });
         return;
       case 'expired':
@@ -614,6 +622,7 @@ export class OmsEngine {
     if (isTerminal(status)) {
       this.open.delete(id);
       this.routedAt.delete(id);
+      this.cancelReasons.delete(id);
     }
   }
 

@@ -1,0 +1,7 @@
+// Public surface of the store adapters.
+export type { OrderRecord, ReconciliationRun, Store, StoredEvent } from './store.ts';
+export { PgliteStore } from './pglite.ts';
+export { SqlStore } from './sql-store.ts';
+export type { SqlDriver } from './sql-store.ts';
+export { checksumOf, loadMigrations, MigrationError, MIGRATIONS_DIR, runMigrations } from './migrate.ts';
+export type { Migration, SqlExecutor } from './migrate.ts';

@@ -1,0 +1,295 @@
+// The paper venue's books: accepted orders, fills, positions and cash, and the VenueEvents it tells the OMS.
+
+import type { Clock } from '../../common/clock.ts';
+import type { ReasonCode } from '../../common/errors.ts';
+import type { Logger } from '../../common/logging.ts';
+import {
+  currencyDecimals,
+  fromMinor,
+  notionalMinor,
+  quantize,
+  toMinor,
+  tradeId,
+  venueOrderId,
+  type ClientOrderId,
+  type Instrument,
+  type InstrumentId,
+  type VenueBalanceReport,
+  type VenueEvent,
+  type VenueFillReport,
+  type VenueId,
+  type VenueOrderReport,
+  type VenuePositionReport,
+} from '../../model/index.ts';
+import type { FeeModel, Liquidity } from './fee-model.ts';
+import type { MatchingEventSink } from './matching-engine.ts';
+import type { PaperOrder } from './paper-order.ts';
+
+interface Position {
+  readonly instrument: Instrument;
+  quantity: number;
+}
+
+/**
+ * Implements the matching engines' sink. Cash is kept exactly, in minor units: a buy pays notional + fee,
+ * a sell receives notional − fee, notional = price × quantity × multiplier rounded half-even once per fill
+ * (the ledger's rule), so every instrument is treated as cash-settled spot.
+ */
+export class PaperAccount implements MatchingEventSink {
+  /** Events are delivered only while true (a disconnected session loses them; the books still change). */
+  deliver = false;
+  /** Handler exceptions caught (a consumer's bug must not corrupt the venue's state). */
+  handlerErrors = 0;
+  private handler: ((event: VenueEvent) => void) | undefined;
+  private readonly orders = new Map<ClientOrderId, PaperOrder>();
+  private readonly fillReports: VenueFillReport[] = [];
+  private readonly positionByInstrument = new Map<InstrumentId, Position>();
+  private readonly cashMinor = new Map<string, bigint>();
+  private orderCount = 0;
+  private tradeCount = 0;
+
+  constructor(
+    private readonly venue: VenueId,
+    private readonly fees: FeeModel,
+    private readonly clock: Clock,
+    startingCash: Readonly<Record<string, number>>,
+    private readonly log: Logger | undefined,
+  ) {
+    for (const [currency, amount] of Object.entries(startingCash))
+      this.cashMinor.set(currency, toMinor(amount, currencyDecimals(currency)));
+  }
+
+  onEvent(handler: (event: VenueEvent) => void): void {
+    this.handler = handler;
+  }
+
+  /** An accepted order by client order id (open or closed). */
+  order(clientOrderId: ClientOrderId): PaperOrder | undefined {
+    return this.orders.get(clientOrderId);
+  }
+
+  /** Net position (signed) of an instrument from this venue's fills. */
+  position(instrumentId: InstrumentId): number {
+    return this.positionByInstrument.get(instrumentId)?.quantity ?? 0;
+  }
+
+  // ---- sink ----
+
+  accepted(order: PaperOrder): void {
+    order.venueOrderId = venueOrderId(`${this.venue}-${++this.orderCount}`);
+    this.orders.set(order.clientOrderId, order);
+    this.emit({
+      kind: 'accepted',
+      venue: this.venue,
+      clientOrderId: order.clientOrderId,
+      venueOrderId: order.venueOrderId,
+      tsEvent: this.clock.now(),
+    });
+  }
+
+  rejected(order: PaperOrder, reason: ReasonCode, message: string): void {
+    this.reject(order.clientOrderId, reason, message);
+  }
+
+  triggered(order: PaperOrder): void {
+    this.emit({
+      kind: 'triggered',
+      venue: this.venue,
+      clientOrderId: order.clientOrderId,
+      tsEvent: this.clock.now(),
+    });
+  }
+
+  filled(
+    order: PaperOrder,
+    instrument: Instrument,
+    quantity: number,
+    price: number,
+    liquidity: Liquidity,
+  ): void {
+    const now = this.clock.now();
+    const fee = this.fees.fee(instrument, price, quantity, liquidity);
+    const sign = order.side === 'buy' ? 1 : -1;
+    let position = this.positionByInstrument.get(instrument.id);
+    if (!position) {
+      position = { instrument, quantity: 0 };
+      this.positionByInstrument.set(instrument.id, position);
+    }
+    position.quantity = quantize(position.quantity + sign * quantity, instrument.quantityDecimals);
+    const decimals = currencyDecimals(instrument.currency);
+    const notional = notionalMinor(
+      price,
+      quantity,
+      instrument.priceDecimals,
+      instrument.quantityDecimals,
+      decimals,
+      instrument.multiplier,
+    );
+    const cash = this.cashMinor.get(instrument.currency) ?? 0n;
+    this.cashMinor.set(
+      instrument.currency,
+      cash - (sign === 1 ? notional : -notional) - toMinor(fee, decimals),
+    );
+    const id = tradeId(`${this.venue}-T${++this.tradeCount}`);
+    this.fillReports.push({
+      venue: this.venue,
+      clientOrderId: order.clientOrderId,
+      venueOrderId: order.venueOrderId,
+      tradeId: id,
+      instrumentId: instrument.id,
+      side: order.side,
+      quantity,
+      price,
+      fee,
+      feeCurrency: instrument.currency,
+      tsEvent: now,
+    });
+    this.emit({
+      kind: 'fill',
+      venue: this.venue,
+      clientOrderId: order.clientOrderId,
+      venueOrderId: order.venueOrderId,
+      tradeId: id,
+      instrumentId: instrument.id,
+      side: order.side,
+      quantity,
+      price,
+      fee,
+      feeCurrency: instrument.currency,
+      liquidity,
+      tsEvent: now,
+    });
+  }
+
+  canceled(order: PaperOrder, reason: string): void {
+    this.emit({
+      kind: 'canceled',
+      venue: this.venue,
+      clientOrderId: order.clientOrderId,
+      reason,
+      tsEvent: this.clock.now(),
+    });
+  }
+
+  expired(order: PaperOrder): void {
+    this.emit({
+      kind: 'expired',
+      venue: this.venue,
+      clientOrderId: order.clientOrderId,
+      tsEvent: this.clock.now(),
+    });
+  }
+
+  modified(order: PaperOrder): void {
+    this.emit({
+      kind: 'modified',
+      venue: this.venue,
+      clientOrderId: order.clientOrderId,
+      quantity: order.quantity,
+      price: order.price,
+      triggerPrice: order.triggerPrice,
+      tsEvent: this.clock.now(),
+    });
+  }
+
+  // ---- answers that have no PaperOrder behind them ----
+
+  reject(clientOrderId: ClientOrderId, reason: ReasonCode, message: string): void {
+    this.emit({
+      kind: 'rejected',
+      venue: this.venue,
+      clientOrderId,
+      reason,
+      message,
+      tsEvent: this.clock.now(),
+    });
+  }
+
+  cancelRejected(clientOrderId: ClientOrderId, reason: ReasonCode, message: string): void {
+    this.emit({
+      kind: 'cancel_rejected',
+      venue: this.venue,
+      clientOrderId,
+      reason,
+      message,
+      tsEvent: this.clock.now(),
+    });
+  }
+
+  modifyRejected(clientOrderId: ClientOrderId, reason: ReasonCode, message: string): void {
+    this.emit({
+      kind: 'modify_rejected',
+      venue: this.venue,
+      clientOrderId,
+      reason,
+      message,
+      tsEvent: this.clock.now(),
+    });
+  }
+
+  // ---- reconciliation ----
+
+  orderReports(openOnly: boolean): VenueOrderReport[] {
+    const out: VenueOrderReport[] = [];
+    for (const order of this.orders.values()) {
+      if (openOnly && !order.isOpen) continue;
+      out.push({
+        venue: this.venue,
+        clientOrderId: order.clientOrderId,
+        venueOrderId: order.venueOrderId,
+        instrumentId: order.instrumentId,
+        side: order.side,
+        type: order.type,
+        timeInForce: order.timeInForce,
+        quantity: order.quantity,
+        filledQuantity: order.filledQuantity,
+        price: order.price,
+        status: order.status,
+      });
+    }
+    return out;
+  }
+
+  fillsSince(since: number): VenueFillReport[] {
+    // Fills are appended in clock order: find the first at or after `since`.
+    let lo = 0;
+    let hi = this.fillReports.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if ((this.fillReports[mid] as VenueFillReport).tsEvent < since) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.fillReports.slice(lo);
+  }
+
+  /** Non-zero net positions. */
+  positionReports(): VenuePositionReport[] {
+    const out: VenuePositionReport[] = [];
+    for (const [instrumentId, position] of this.positionByInstrument)
+      if (position.quantity !== 0) out.push({ venue: this.venue, instrumentId, quantity: position.quantity });
+    return out;
+  }
+
+  /** Cash per currency: starting cash, minus what buys paid, plus what sells received, minus fees. */
+  balanceReports(): VenueBalanceReport[] {
+    const out: VenueBalanceReport[] = [];
+    for (const [currency, minor] of this.cashMinor)
+      out.push({ venue: this.venue, currency, total: fromMinor(minor, currencyDecimals(currency)) });
+    return out;
+  }
+
+  private emit(event: VenueEvent): void {
+    const handler = this.handler;
+    if (!handler || !this.deliver) return;
+    try {
+      handler(event);
+    } catch (error) {
+      this.handlerErrors++;
+      this.log?.error('venue event handler failed', {
+        venue: this.venue,
+        kind: event.kind,
+        error: String(error),
+      });
+    }
+  }
+}
