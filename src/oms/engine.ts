@@ -91,7 +91,11 @@ export class OmsEngine {
     unknownOrderEvents: 0,
   };
   /** Stage latencies in µs: decision → route, route → venue ack, market data → venue ack. */
-  readonly latency = { signalToRoute: new Histogram(), routeToAck: new Histogram(), tickToAck: new Histogram() };
+  readonly latency = {
+    signalToRoute: new Histogram(),
+    routeToAck: new Histogram(),
+    tickToAck: new Histogram(),
+  };
   private readonly routedAt = new Map<ClientOrderId, number>();
   /** Why we asked for a cancel (e.g. the kill switch), reported when the venue confirms it. */
   private readonly cancelReasons = new Map<ClientOrderId, string>();
@@ -103,7 +107,7 @@ export class OmsEngine {
     this.venues = options.venues;
     this.log = options.logger ?? silentLogger;
     for (const adapter of this.venues.values()) {
-      adapter.onEvent((event) => this.onVenueEvent(event));
+      adapter.onEvent((event) => this.applyVenueEvent(event));
       adapter.onStatus((state) => this.onVenueStatus(adapter.venue, state));
     }
   }
@@ -370,10 +374,14 @@ export class OmsEngine {
   // ---- venue events ----
 
   private onVenueStatus(venue: VenueId, state: VenueConnectionState): void {
-    this.log.info(state === 'connected' ? `Connected to ${venue}` : `venue ${venue} ${state}`, { venue, state });
+    this.log.info(state === 'connected' ? `Connected to ${venue}` : `venue ${venue} ${state}`, {
+      venue,
+      state,
+    });
   }
 
-  private onVenueEvent(event: VenueEvent): void {
+  /** Applies a venue event (adapters call this; a replayed event after a reconnect is a no-op). */
+  applyVenueEvent(event: VenueEvent): void {
     const order = this.orders.get(event.clientOrderId);
     if (!order) {
       if (event.kind === 'fill') {
@@ -381,7 +389,11 @@ export class OmsEngine {
         return;
       }
       this.counters.unknownOrderEvents++;
-      this.log.warn('event for an unknown order', { venue: event.venue, order: event.clientOrderId, kind: event.kind });
+      this.log.warn('event for an unknown order', {
+        venue: event.venue,
+        order: event.clientOrderId,
+        kind: event.kind,
+      });
       return;
     }
     const r = order.request;
@@ -398,7 +410,12 @@ export class OmsEngine {
         if (!this.transition(order, 'accept')) return;
         this.counters.accepted++;
         this.recordAck(order, base.tsInit);
-        this.publishEvent({ ...base, type: 'order_accepted', venue: event.venue, venueOrderId: event.venueOrderId });
+        this.publishEvent({
+          ...base,
+          type: 'order_accepted',
+          venue: event.venue,
+          venueOrderId: event.venueOrderId,
+        });
         return;
       }
       case 'rejected':
@@ -406,7 +423,13 @@ export class OmsEngine {
         order.lastReason = event.reason;
         this.counters.rejected++;
         this.routedAt.delete(r.clientOrderId);
-        this.publishEvent({ ...base, type: 'order_rejected', venue: event.venue, reason: event.reason, message: event.message });
+        this.publishEvent({
+          ...base,
+          type: 'order_rejected',
+          venue: event.venue,
+          reason: event.reason,
+          message: event.message,
+        });
         return;
       case 'triggered':
         if (!this.transition(order, 'trigger')) return;
@@ -427,11 +450,16 @@ export class OmsEngine {
         return;
       case 'modify_rejected':
         if (!this.transition(order, 'modify_rejected')) return;
-        this.publishEvent({ ...base, type: 'order_modify_rejected', reason: event.reason, message: event.message });
+        this.publishEvent({
+          ...base,
+          type: 'order_modify_rejected',
+          reason: event.reason,
+          message: event.message,
+        });
         return;
       case 'canceled': {
-        if (!this.transition(order, 'cancel')) return;
         const reason = this.cancelReasons.get(r.clientOrderId) ?? event.reason;
+        if (!this.transition(order, 'cancel')) return;
         order.lastReason = reason;
         this.counters.canceled++;
         this.publishEvent({ ...base, type: 'order_canceled', reason });
@@ -440,7 +468,12 @@ export class OmsEngine {
       case 'cancel_rejected':
         if (!this.transition(order, 'cancel_rejected')) return;
         this.cancelReasons.delete(r.clientOrderId);
-        this.publishEvent({ ...base, type: 'order_cancel_rejected', reason: event.reason, message: event.message });
+        this.publishEvent({
+          ...base,
+          type: 'order_cancel_rejected',
+          reason: event.reason,
+          message: event.message,
+        });
         return;
       case 'expired':
         if (!this.transition(order, 'expire')) return;

@@ -149,8 +149,10 @@ export class StrategyEngine {
 
   stop(): void {
     for (const slot of this.slotList) {
-      if (slot.running) this.invoke(slot, 'onStop', undefined);
+      if (!slot.running) continue;
+      // Stopped first: events caused by onStop (e.g. its cancels) are not fed back into the strategy.
       slot.running = false;
+      this.invoke(slot, 'onStop', undefined);
     }
     for (const s of this.subscriptions) s.unsubscribe();
     this.subscriptions = [];
@@ -323,20 +325,19 @@ export class StrategyEngine {
   }
 
   private makeContext(slot: Slot): StrategyContext {
-    const engine = this;
     return {
       id: slot.id,
       clock: this.clock,
       log: this.log.child(slot.id),
       instrument: (id) => this.registry.instruments.get(id),
       instruments: () => this.instrumentList,
-      submit: (intent) => engine.submitOrder(slot, intent),
-      cancel: (id) => engine.cancelOrder(slot, id),
-      modify: (id, change) => engine.modifyOrder(slot, id, change),
+      submit: (intent) => this.submitOrder(slot, intent),
+      cancel: (id) => this.cancelOrder(slot, id),
+      modify: (id, change) => this.modifyOrder(slot, id, change),
       cancelAll: (instrumentId) => {
         for (const order of slot.orders.values())
           if (!isTerminal(order.status) && (instrumentId === undefined || order.instrumentId === instrumentId))
-            engine.cancelOrder(slot, order.clientOrderId);
+            this.cancelOrder(slot, order.clientOrderId);
       },
       position: (id) => slot.positions.get(id) ?? 0,
       openOrders: (instrumentId) => {

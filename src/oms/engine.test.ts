@@ -1,0 +1,437 @@
+// The router / OMS on the real in-process bus with real paper venues: order lifecycle, idempotency of
+// commands and venue events, kill switch on every venue, route overrides, smart routing, disconnects.
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MemoryBus } from '../bus/memory.ts';
+import { SimulatedClock } from '../common/clock.ts';
+import { parseRegistry } from '../common/registry.ts';
+import { ControlKeys, Streams } from '../common/topics.ts';
+import {
+  clientOrderId,
+  strategyId,
+  type Alert,
+  type InstrumentId,
+  type OrderEvent,
+  type OrderFilled,
+  type OrderRequest,
+  type QuoteTick,
+  type TradingCommand,
+  type VenueId,
+} from '../model/index.ts';
+import { PaperVenueAdapter } from '../venues/paper/index.ts';
+import { OmsEngine } from './engine.ts';
+import type { VenueAdapter } from './venue.ts';
+
+const T0 = 1_704_153_600_000_000;
+const AAPL_A = 'AAPL.SIM-A' as InstrumentId;
+const AAPL_B = 'AAPL.SIM-B' as InstrumentId;
+const XOM_A = 'XOM.SIM-A' as InstrumentId;
+
+function makeDesk() {
+  const registry = parseRegistry({
+    venues: {
+      'SIM-A': { adapter: 'paper', fees: { takerBps: 1 }, slippageBps: 0 },
+      'SIM-B': { adapter: 'paper', fees: { takerBps: 1 }, slippageBps: 0 },
+    },
+    instruments: [
+      {
+        symbol: 'AAPL',
+        venues: ['SIM-A', 'SIM-B'],
+        assetClass: 'equity',
+        currency: 'USD',
+        tickSize: 0.01,
+        lotSize: 1,
+        region: 'US',
+        sector: 'technology',
+      },
+      {
+        symbol: 'XOM',
+        venues: ['SIM-A'],
+        assetClass: 'equity',
+        currency: 'USD',
+        tickSize: 0.01,
+        lotSize: 1,
+        region: 'US',
+        sector: 'energy',
+      },
+    ],
+  });
+  const clock = new SimulatedClock(T0);
+  const bus = new MemoryBus();
+  const venues = new Map<VenueId, PaperVenueAdapter>();
+  let seed = 1;
+  for (const [venue, config] of registry.venues)
+    venues.set(
+      venue,
+      new PaperVenueAdapter({
+        venue,
+        config,
+        clock,
+        seed: seed++,
+        instruments: [...registry.instruments.values()].filter((i) => i.venue === venue),
+      }),
+    );
+  const oms = new OmsEngine({ bus, clock, registry, venues: venues as ReadonlyMap<VenueId, VenueAdapter> });
+  const events: OrderEvent[] = [];
+  const fills: OrderFilled[] = [];
+  const alerts: Alert[] = [];
+  bus.subscribe(Streams.ordersEvents, 'test', (e) => void events.push(e));
+  bus.subscribe(Streams.fills, 'test', (f) => void fills.push(f));
+  bus.subscribe(Streams.alerts, 'test', (a) => void alerts.push(a));
+  let seq = 0;
+  const desk = {
+    registry,
+    clock,
+    bus,
+    venues,
+    oms,
+    events,
+    fills,
+    alerts,
+    async connect() {
+      for (const v of venues.values()) await v.connect();
+      oms.start();
+    },
+    quote(instrumentId: InstrumentId, bid: number, ask: number, size = 1000) {
+      const tick: QuoteTick = {
+        type: 'quote',
+        instrumentId,
+        bid,
+        ask,
+        bidSize: size,
+        askSize: size,
+        tsEvent: clock.now(),
+        tsInit: clock.now(),
+      };
+      const venue = venues.get(registry.instruments.get(instrumentId)!.venue)!;
+      venue.onMarketData(tick);
+      bus.publish(Streams.ticks, tick);
+    },
+    request(over: Partial<OrderRequest> = {}): OrderRequest {
+      seq++;
+      return {
+        clientOrderId: clientOrderId(`o-${seq}`),
+        strategyId: strategyId('s1'),
+        instrumentId: AAPL_A,
+        side: 'buy',
+        type: 'limit',
+        quantity: 100,
+        price: 99.5,
+        timeInForce: 'GTC',
+        reduceOnly: false,
+        tsInit: clock.now(),
+        ...over,
+      };
+    },
+    send(command: TradingCommand) {
+      bus.publish(Streams.ordersValidated, command);
+    },
+    submit(over: Partial<OrderRequest> = {}): OrderRequest {
+      const r = desk.request(over);
+      desk.send({ type: 'submit_order', order: r, tsInit: clock.now() });
+      return r;
+    },
+    cancel(r: OrderRequest) {
+      desk.send({
+        type: 'cancel_order',
+        clientOrderId: r.clientOrderId,
+        strategyId: r.strategyId,
+        instrumentId: r.instrumentId,
+        tsInit: clock.now(),
+      });
+    },
+    types(id: string) {
+      return events.filter((e) => e.clientOrderId === id).map((e) => e.type);
+    },
+  };
+  return desk;
+}
+
+describe('OmsEngine', () => {
+  it('takes an order through submitted → accepted → filled and publishes the fill once', async () => {
+    const d = makeDesk();
+    await d.connect();
+    d.quote(AAPL_A, 99.9, 100.0);
+    const r = d.submit({ type: 'market', price: undefined });
+    expect(d.types(r.clientOrderId)).toEqual(['order_submitted', 'order_accepted']);
+    expect(d.fills).toHaveLength(1);
+    const fill = d.fills[0]!;
+    expect(fill).toMatchObject({
+      clientOrderId: r.clientOrderId,
+      lastQuantity: 100,
+      lastPrice: 100,
+      leavesQuantity: 0,
+      liquidity: 'taker',
+    });
+    expect(fill.fee).toBeCloseTo(100 * 100 * 0.0001, 10);
+    const order = d.oms.order(r.clientOrderId)!;
+    expect(order.status).toBe('FILLED');
+    expect(order.averageFillPrice).toBe(100);
+    expect(d.oms.openOrders()).toHaveLength(0);
+  });
+
+  it('rests a limit order, fills it partially then completely as the market trades through', async () => {
+    const d = makeDesk();
+    await d.connect();
+    d.quote(AAPL_A, 99.0, 100.0, 50);
+    const r = d.submit({ price: 100.0, quantity: 80 }); // takes the 50 displayed, rests 30
+    expect(d.oms.order(r.clientOrderId)!.status).toBe('PARTIALLY_FILLED');
+    expect(d.fills.map((f) => f.lastQuantity)).toEqual([50]);
+    d.quote(AAPL_A, 99.0, 99.5, 50); // ask moves through the rest
+    expect(d.oms.order(r.clientOrderId)!.status).toBe('FILLED');
+    expect(d.fills.map((f) => f.lastQuantity)).toEqual([50, 30]);
+    expect(d.fills[1]!.leavesQuantity).toBe(0);
+  });
+
+  it('ignores a duplicated submit command: one order at the venue', async () => {
+    const d = makeDesk();
+    await d.connect();
+    d.quote(AAPL_A, 99.0, 100.0);
+    const r = d.request();
+    d.send({ type: 'submit_order', order: r, tsInit: T0 });
+    d.send({ type: 'submit_order', order: r, tsInit: T0 });
+    expect(d.oms.counters.duplicateCommands).toBe(1);
+    expect(await d.venues.get('SIM-A' as VenueId)!.openOrders()).toHaveLength(1);
+    expect(d.types(r.clientOrderId)).toEqual(['order_submitted', 'order_accepted']);
+  });
+
+  it('ignores a replayed venue fill (same venue and trade id)', async () => {
+    const d = makeDesk();
+    await d.connect();
+    d.quote(AAPL_A, 99.9, 100.0);
+    const r = d.submit({ type: 'market', price: undefined, quantity: 10 });
+    const f = d.fills[0]!;
+    d.oms.applyVenueEvent({
+      kind: 'fill',
+      venue: f.venue,
+      clientOrderId: f.clientOrderId,
+      venueOrderId: f.venueOrderId,
+      tradeId: f.tradeId,
+      instrumentId: f.instrumentId,
+      side: f.side,
+      quantity: f.lastQuantity,
+      price: f.lastPrice,
+      fee: f.fee,
+      feeCurrency: f.feeCurrency,
+      liquidity: f.liquidity,
+      tsEvent: f.tsEvent,
+    });
+    expect(d.fills).toHaveLength(1);
+    expect(d.oms.counters.duplicateFills).toBe(1);
+    expect(d.oms.order(r.clientOrderId)!.filledQuantity).toBe(10);
+  });
+
+  it('cancels: pending cancel then canceled; unknown and closed orders are refused with a reason', async () => {
+    const d = makeDesk();
+    await d.connect();
+    d.quote(AAPL_A, 99.0, 100.0);
+    const r = d.submit();
+    d.cancel(r);
+    expect(d.types(r.clientOrderId)).toEqual([
+      'order_submitted',
+      'order_accepted',
+      'order_pending_cancel',
+      'order_canceled',
+    ]);
+    d.cancel(r);
+    const unknown = d.request();
+    d.cancel(unknown);
+    const refusals = d.events.filter((e) => e.type === 'order_cancel_rejected');
+    expect(refusals.map((e) => (e.type === 'order_cancel_rejected' ? e.reason : ''))).toEqual([
+      'OMS_ORDER_CLOSED',
+      'OMS_UNKNOWN_ORDER',
+    ]);
+  });
+
+  it('modifies a resting order through pending update', async () => {
+    const d = makeDesk();
+    await d.connect();
+    d.quote(AAPL_A, 99.0, 100.0);
+    const r = d.submit({ price: 98.0 });
+    d.send({
+      type: 'modify_order',
+      clientOrderId: r.clientOrderId,
+      strategyId: r.strategyId,
+      instrumentId: r.instrumentId,
+      price: 98.5,
+      tsInit: T0,
+    });
+    expect(d.types(r.clientOrderId)).toEqual([
+      'order_submitted',
+      'order_accepted',
+      'order_pending_update',
+      'order_modified',
+    ]);
+    const o = d.oms.order(r.clientOrderId)!;
+    expect(o.status).toBe('ACCEPTED');
+    expect(o.price).toBe(98.5);
+  });
+
+  it('kill switch: cancels every open order on every venue with the kill-switch reason, and alerts', async () => {
+    const d = makeDesk();
+    await d.connect();
+    d.quote(AAPL_A, 99.0, 100.0);
+    d.quote(AAPL_B, 99.0, 100.0);
+    d.quote(XOM_A, 59.0, 60.0);
+    const open = [
+      d.submit({ price: 98 }),
+      d.submit({ instrumentId: AAPL_B, price: 98 }),
+      d.submit({ instrumentId: XOM_A, side: 'sell', price: 61 }),
+    ];
+    expect(d.oms.openOrders()).toHaveLength(3);
+    await d.bus.control.set(ControlKeys.killSwitch, 'enabled', 'true');
+    expect(d.oms.openOrders()).toHaveLength(0);
+    for (const r of open) {
+      const o = d.oms.order(r.clientOrderId)!;
+      expect(o.status).toBe('CANCELED');
+      expect(o.lastReason).toBe('VENUE_KILL_SWITCH');
+    }
+    for (const v of d.venues.values()) expect(await v.openOrders()).toHaveLength(0);
+    expect(d.alerts.map((a) => a.code)).toContain('OPS_KILL_SWITCH_ON');
+  });
+
+  it('kill switch already on at start cancels what is open then', async () => {
+    const d = makeDesk();
+    await d.connect();
+    d.quote(AAPL_A, 99.0, 100.0);
+    d.submit({ price: 98 });
+    d.oms.stop();
+    await d.bus.control.set(ControlKeys.killSwitch, 'enabled', 'true');
+    expect(d.oms.openOrders()).toHaveLength(1);
+    d.oms.start();
+    expect(d.oms.openOrders()).toHaveLength(0);
+  });
+
+  it('route override sends a venue’s flow to the target venue, and back when cleared', async () => {
+    const d = makeDesk();
+    await d.connect();
+    d.quote(AAPL_A, 99.9, 100.0);
+    d.quote(AAPL_B, 99.9, 100.0);
+    await d.bus.control.set(ControlKeys.routeOverride, 'SIM-A', 'SIM-B');
+    const rerouted = d.submit({ type: 'market', price: undefined, quantity: 5 });
+    expect(d.oms.order(rerouted.clientOrderId)!.venue).toBe('SIM-B');
+    expect(d.fills.at(-1)!.instrumentId).toBe(AAPL_B);
+    await d.bus.control.delete(ControlKeys.routeOverride, 'SIM-A');
+    const back = d.submit({ type: 'market', price: undefined, quantity: 5 });
+    expect(d.oms.order(back.clientOrderId)!.venue).toBe('SIM-A');
+    expect(d.fills.at(-1)!.instrumentId).toBe(AAPL_A);
+  });
+
+  it('route override to a venue that does not list the symbol rejects with OMS_NO_VENUE', async () => {
+    const d = makeDesk();
+    await d.connect();
+    await d.bus.control.set(ControlKeys.routeOverride, 'SIM-A', 'SIM-B');
+    const r = d.submit({ instrumentId: XOM_A });
+    const rejected = d.events.find((e) => e.clientOrderId === r.clientOrderId && e.type === 'order_rejected');
+    expect(rejected).toMatchObject({ reason: 'OMS_NO_VENUE' });
+  });
+
+  it('smart routing picks the venue with the better expected price', async () => {
+    const d = makeDesk();
+    await d.connect();
+    d.quote(AAPL_A, 99.9, 100.1);
+    d.quote(AAPL_B, 99.8, 100.0);
+    const buy = d.submit({ type: 'market', price: undefined, smartRoute: true });
+    expect(d.oms.order(buy.clientOrderId)!.venue).toBe('SIM-B');
+    const sell = d.submit({ type: 'market', price: undefined, side: 'sell', smartRoute: true });
+    expect(d.oms.order(sell.clientOrderId)!.venue).toBe('SIM-A');
+  });
+
+  it('rejects on its own word only what it never sent: a disconnected venue', async () => {
+    const d = makeDesk();
+    await d.connect();
+    d.quote(AAPL_A, 99.0, 100.0);
+    const resting = d.submit({ price: 98 });
+    d.venues.get('SIM-A' as VenueId)!.setConnected(false);
+    const refused = d.submit({ price: 97 });
+    expect(
+      d.events.find((e) => e.clientOrderId === refused.clientOrderId && e.type === 'order_rejected'),
+    ).toMatchObject({
+      reason: 'OMS_VENUE_DISCONNECTED',
+    });
+    // The order already at the venue stays open (unknown is not rejected).
+    expect(d.oms.order(resting.clientOrderId)!.status).toBe('ACCEPTED');
+  });
+
+  it('property: duplicated commands and replayed venue events change nothing', async () => {
+    type Step =
+      | { kind: 'limit'; side: 'buy' | 'sell'; offset: number; qty: number }
+      | { kind: 'cancel'; index: number }
+      | { kind: 'quote'; mid: number };
+    const step = fc.oneof(
+      fc.record({
+        kind: fc.constant('limit' as const),
+        side: fc.constantFrom('buy' as const, 'sell' as const),
+        offset: fc.integer({ min: -3, max: 3 }),
+        qty: fc.integer({ min: 1, max: 300 }),
+      }),
+      fc.record({ kind: fc.constant('cancel' as const), index: fc.nat(30) }),
+      fc.record({ kind: fc.constant('quote' as const), mid: fc.integer({ min: 9_900, max: 10_100 }) }),
+    );
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(step, { minLength: 1, maxLength: 40 }),
+        fc.array(fc.integer({ min: 1, max: 3 }), { minLength: 40, maxLength: 40 }),
+        async (steps, copies) => {
+          const run = async (duplicate: boolean) => {
+            const d = makeDesk();
+            await d.connect();
+            const sent: OrderRequest[] = [];
+            let mid = 100;
+            d.quote(AAPL_A, 99.99, 100.01, 100);
+            for (const [i, s] of steps.entries()) {
+              const times = duplicate ? copies[i]! : 1;
+              if (s.kind === 'quote') {
+                mid = s.mid / 100;
+                d.quote(
+                  AAPL_A,
+                  Math.round((mid - 0.01) * 100) / 100,
+                  Math.round((mid + 0.01) * 100) / 100,
+                  100,
+                );
+              } else if (s.kind === 'limit') {
+                const r = d.request({
+                  side: s.side,
+                  quantity: s.qty,
+                  price: Math.round((mid + s.offset / 100) * 100) / 100,
+                });
+                sent.push(r);
+                for (let k = 0; k < times; k++) d.send({ type: 'submit_order', order: r, tsInit: T0 });
+              } else if (sent.length > 0) {
+                const r = sent[s.index % sent.length]!;
+                for (let k = 0; k < times; k++) d.cancel(r);
+              }
+              if (duplicate)
+                for (const f of [...d.fills])
+                  d.oms.applyVenueEvent({
+                    kind: 'fill',
+                    venue: f.venue,
+                    clientOrderId: f.clientOrderId,
+                    venueOrderId: f.venueOrderId,
+                    tradeId: f.tradeId,
+                    instrumentId: f.instrumentId,
+                    side: f.side,
+                    quantity: f.lastQuantity,
+                    price: f.lastPrice,
+                    fee: f.fee,
+                    feeCurrency: f.feeCurrency,
+                    liquidity: f.liquidity,
+                    tsEvent: f.tsEvent,
+                  });
+            }
+            return {
+              orders: [...d.oms.allOrders()].map((o) => [
+                o.request.clientOrderId,
+                o.status,
+                o.filledQuantity,
+              ]),
+              fills: d.fills.map((f) => [f.tradeId, f.clientOrderId, f.lastQuantity, f.lastPrice]),
+            };
+          };
+          expect(await run(true)).toEqual(await run(false));
+        },
+      ),
+      { numRuns: 60 },
+    );
+  });
+});
