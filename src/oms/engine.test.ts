@@ -71,7 +71,7 @@ function makeDesk() {
         instruments: [...registry.instruments.values()].filter((i) => i.venue === venue),
       }),
     );
-  const oms = new OmsEngine({ bus, clock, registry, venues: venues as ReadonlyMap<VenueId, VenueAdapter> });
+  const oms = new OmsEngine({ bus, clock, registry, venues: venues });
   const events: OrderEvent[] = [];
   const fills: OrderFilled[] = [];
   const alerts: Alert[] = [];
