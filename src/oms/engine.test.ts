@@ -20,7 +20,6 @@ import {
 } from '../model/index.ts';
 import { PaperVenueAdapter } from '../venues/paper/index.ts';
 import { OmsEngine } from './engine.ts';
-import type { VenueAdapter } from './venue.ts';
 
 const T0 = 1_704_153_600_000_000;
 const AAPL_A = 'AAPL.SIM-A' as InstrumentId;
@@ -354,10 +353,6 @@ describe('OmsEngine', () => {
   });
 
   it('property: duplicated commands and replayed venue events change nothing', async () => {
-    type Step =
-      | { kind: 'limit'; side: 'buy' | 'sell'; offset: number; qty: number }
-      | { kind: 'cancel'; index: number }
-      | { kind: 'quote'; mid: number };
     const step = fc.oneof(
       fc.record({
         kind: fc.constant('limit' as const),
