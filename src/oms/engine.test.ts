@@ -26,6 +26,9 @@ const AAPL_A = 'AAPL.SIM-A' as InstrumentId;
 const AAPL_B = 'AAPL.SIM-B' as InstrumentId;
 const XOM_A = 'XOM.SIM-A' as InstrumentId;
 
+/** Overrides for a test order; `price: undefined` removes the default limit price (market orders). */
+type Loose = { [K in keyof OrderRequest]?: OrderRequest[K] | undefined };
+
 function makeDesk() {
   const registry = parseRegistry({
     venues: {
@@ -106,9 +109,9 @@ function makeDesk() {
       venue.onMarketData(tick);
       bus.publish(Streams.ticks, tick);
     },
-    request(over: Partial<OrderRequest> = {}): OrderRequest {
+    request(over: Loose = {}): OrderRequest {
       seq++;
-      return {
+      const out: Record<string, unknown> = {
         clientOrderId: clientOrderId(`o-${seq}`),
         strategyId: strategyId('s1'),
         instrumentId: AAPL_A,
@@ -121,11 +124,13 @@ function makeDesk() {
         tsInit: clock.now(),
         ...over,
       };
+      for (const k of Object.keys(out)) if (out[k] === undefined) delete out[k];
+      return out as unknown as OrderRequest;
     },
     send(command: TradingCommand) {
       bus.publish(Streams.ordersValidated, command);
     },
-    submit(over: Partial<OrderRequest> = {}): OrderRequest {
+    submit(over: Loose = {}): OrderRequest {
       const r = desk.request(over);
       desk.send({ type: 'submit_order', order: r, tsInit: clock.now() });
       return r;
