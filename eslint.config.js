@@ -14,7 +14,10 @@ export default tseslint.config(
   ...tseslint.configs.recommendedTypeChecked,
   {
     languageOptions: {
-      parserOptions: { projectService: { allowDefaultProject: ['*.js', 'bin/*.mjs'] }, tsconfigRootDir: import.meta.dirname },
+      parserOptions: {
+        projectService: { allowDefaultProject: ['*.js', 'bin/*.mjs'] },
+        tsconfigRootDir: import.meta.dirname,
+      },
     },
     rules: {
       '@typescript-eslint/no-floating-promises': 'error',
@@ -22,7 +25,10 @@ export default tseslint.config(
       '@typescript-eslint/consistent-type-imports': 'error',
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
       '@typescript-eslint/require-await': 'off',
-      '@typescript-eslint/restrict-template-expressions': ['error', { allowNumber: true, allowBoolean: true }],
+      '@typescript-eslint/restrict-template-expressions': [
+        'error',
+        { allowNumber: true, allowBoolean: true },
+      ],
     },
   },
   {
@@ -55,7 +61,10 @@ export default tseslint.config(
             // Interfaces another engine implements (e.g. the venue contract in oms/) may be imported as types.
             { from: 'engine', allow: ['model', 'common', ['engine', { engine: '${from.engine}' }]] },
             { from: 'engine', allow: ['engine'], importKind: 'type' },
-            { from: 'adapter', allow: ['model', 'common', 'engine', ['adapter', { adapter: '${from.adapter}' }]] },
+            {
+              from: 'adapter',
+              allow: ['model', 'common', 'engine', ['adapter', { adapter: '${from.adapter}' }]],
+            },
             { from: 'kernel', allow: ['model', 'common', 'engine', 'adapter', 'kernel'] },
             { from: 'app', allow: ['model', 'common', 'engine', 'adapter', 'kernel', 'app'] },
             { from: 'root', allow: ['model', 'common', 'engine', 'adapter', 'kernel', 'app'] },
@@ -67,7 +76,14 @@ export default tseslint.config(
   {
     // Tests wire real parts together (an engine test runs on the real in-process bus): the layer rule is
     // for production code.
-    files: ['**/*.test.ts', '**/*.contract.ts', '**/test-*.ts', '**/*.test-support.ts', 'tests/**/*.ts', 'bench/**/*.ts'],
+    files: [
+      '**/*.test.ts',
+      '**/*.contract.ts',
+      '**/test-*.ts',
+      '**/*.test-support.ts',
+      'tests/**/*.ts',
+      'bench/**/*.ts',
+    ],
     rules: {
       'boundaries/element-types': 'off',
       '@typescript-eslint/no-non-null-assertion': 'off',

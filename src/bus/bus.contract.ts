@@ -103,7 +103,9 @@ export function busContract(name: string, make: () => Promise<Bus>): void {
     it('control plane: set, get, delete, and change notification', async () => {
       const bus = await make();
       const changes: string[] = [];
-      bus.control.onChange((key, field, value) => void changes.push(`${key}.${field}=${value ?? '<deleted>'}`));
+      bus.control.onChange(
+        (key, field, value) => void changes.push(`${key}.${field}=${value ?? '<deleted>'}`),
+      );
       await bus.control.set(ControlKeys.killSwitch, 'enabled', 'true');
       await eventually(() => bus.control.get(ControlKeys.killSwitch, 'enabled') === 'true');
       await bus.control.set(ControlKeys.routeOverride, 'SIM-A', 'SIM-B');

@@ -12,13 +12,26 @@ describe('MemoryBus', () => {
     const order: string[] = [];
     bus.subscribe(Streams.alerts, 'g', (m) => {
       order.push(m.message);
-      if (m.message === 'a')
-        bus.publish(Streams.alerts, { ...m, message: 'c' });
+      if (m.message === 'a') bus.publish(Streams.alerts, { ...m, message: 'c' });
     });
     bus.subscribe(Streams.candles('1m'), 'g', () => {
       order.push('bar');
-      bus.publish(Streams.alerts, { type: 'alert', severity: 'info', code: 'T', source: 't', message: 'a', tsEvent: 0 });
-      bus.publish(Streams.alerts, { type: 'alert', severity: 'info', code: 'T', source: 't', message: 'b', tsEvent: 0 });
+      bus.publish(Streams.alerts, {
+        type: 'alert',
+        severity: 'info',
+        code: 'T',
+        source: 't',
+        message: 'a',
+        tsEvent: 0,
+      });
+      bus.publish(Streams.alerts, {
+        type: 'alert',
+        severity: 'info',
+        code: 'T',
+        source: 't',
+        message: 'b',
+        tsEvent: 0,
+      });
     });
     bus.publish(Streams.candles('1m'), {
       type: 'bar',

@@ -2,14 +2,7 @@
 // behind the current message, never delivered recursively), no serialization, no per-message allocation
 // beyond the queue slot. Also the in-memory control plane with the same keys as Redis.
 
-import type {
-  Bus,
-  ControlPlane,
-  Handler,
-  MessageOf,
-  StreamName,
-  Subscription,
-} from '../common/bus.ts';
+import type { Bus, ControlPlane, Handler, MessageOf, StreamName, Subscription } from '../common/bus.ts';
 
 type AnyHandler = Handler<unknown>;
 

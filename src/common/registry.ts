@@ -48,7 +48,10 @@ export type VenueConfig = z.infer<typeof VenueConfigSchema>;
 
 export const InstrumentConfigSchema = z
   .object({
-    symbol: z.string().min(1).regex(/^[^\s]+$/, 'no spaces'),
+    symbol: z
+      .string()
+      .min(1)
+      .regex(/^[^\s]+$/, 'no spaces'),
     /** One instrument is created per listed venue (`SYMBOL.VENUE`). */
     venues: z.array(z.string().min(1)).min(1),
     assetClass: z.enum(['equity', 'future', 'option', 'fx', 'crypto', 'index', 'bond']),

@@ -23,7 +23,8 @@ export function pow10n(decimals: number): bigint {
 
 /** Number of decimals in an increment such as 0.01 (2) or 0.0005 (4); at most 12. */
 export function decimalsOf(increment: number): number {
-  if (!(increment > 0) || !Number.isFinite(increment)) throw new RangeError(`invalid increment: ${increment}`);
+  if (!(increment > 0) || !Number.isFinite(increment))
+    throw new RangeError(`invalid increment: ${increment}`);
   for (let d = 0; d <= 12; d++) {
     const scaled = increment * pow10(d);
     if (Math.abs(scaled - Math.round(scaled)) < 1e-9) return d;

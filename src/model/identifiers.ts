@@ -14,7 +14,8 @@ export type VenueOrderId = Brand<string, 'VenueOrderId'>;
 /** Unique per venue execution; the idempotency key of a fill. */
 export type TradeId = Brand<string, 'TradeId'>;
 
-export const instrumentId = (symbol: string, venue: string): InstrumentId => `${symbol}.${venue}` as InstrumentId;
+export const instrumentId = (symbol: string, venue: string): InstrumentId =>
+  `${symbol}.${venue}` as InstrumentId;
 export const venueId = (v: string): VenueId => v as VenueId;
 export const strategyId = (s: string): StrategyId => s as StrategyId;
 export const clientOrderId = (s: string): ClientOrderId => s as ClientOrderId;

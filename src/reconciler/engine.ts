@@ -69,7 +69,11 @@ export interface ReconcilerOptions {
   readonly tolerance?: number;
 }
 
-const PENDING: ReadonlySet<OrderStatus> = new Set<OrderStatus>(['SUBMITTED', 'PENDING_CANCEL', 'PENDING_UPDATE']);
+const PENDING: ReadonlySet<OrderStatus> = new Set<OrderStatus>([
+  'SUBMITTED',
+  'PENDING_CANCEL',
+  'PENDING_UPDATE',
+]);
 
 export class Reconciler {
   private readonly clock: Clock;
@@ -84,7 +88,10 @@ export class Reconciler {
     this.tolerance = options.tolerance ?? 1e-9;
   }
 
-  async reconcile(input: ReconciliationInput, venues: readonly VenueAdapter[]): Promise<ReconciliationReport> {
+  async reconcile(
+    input: ReconciliationInput,
+    venues: readonly VenueAdapter[],
+  ): Promise<ReconciliationReport> {
     const now = this.clock.now();
     const breaks: ReconciliationBreak[] = [];
     const byVenue = new Map<VenueId, ReconcilableOrder[]>();

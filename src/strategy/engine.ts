@@ -321,7 +321,8 @@ export class StrategyEngine {
       tsEvent: this.clock.now(),
     });
     // Its open orders are withdrawn: a stopped strategy must not leave orders working unattended.
-    for (const order of slot.orders.values()) if (!isTerminal(order.status)) this.cancelOrder(slot, order.clientOrderId);
+    for (const order of slot.orders.values())
+      if (!isTerminal(order.status)) this.cancelOrder(slot, order.clientOrderId);
   }
 
   private makeContext(slot: Slot): StrategyContext {
@@ -336,14 +337,20 @@ export class StrategyEngine {
       modify: (id, change) => this.modifyOrder(slot, id, change),
       cancelAll: (instrumentId) => {
         for (const order of slot.orders.values())
-          if (!isTerminal(order.status) && (instrumentId === undefined || order.instrumentId === instrumentId))
+          if (
+            !isTerminal(order.status) &&
+            (instrumentId === undefined || order.instrumentId === instrumentId)
+          )
             this.cancelOrder(slot, order.clientOrderId);
       },
       position: (id) => slot.positions.get(id) ?? 0,
       openOrders: (instrumentId) => {
         const out: StrategyOrder[] = [];
         for (const order of slot.orders.values())
-          if (!isTerminal(order.status) && (instrumentId === undefined || order.instrumentId === instrumentId))
+          if (
+            !isTerminal(order.status) &&
+            (instrumentId === undefined || order.instrumentId === instrumentId)
+          )
             out.push(order);
         return out;
       },

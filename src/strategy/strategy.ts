@@ -54,7 +54,10 @@ export interface StrategyContext {
   instruments(): readonly Instrument[];
   submit(intent: OrderIntent): ClientOrderId;
   cancel(clientOrderId: ClientOrderId): void;
-  modify(clientOrderId: ClientOrderId, change: { quantity?: number; price?: number; triggerPrice?: number }): void;
+  modify(
+    clientOrderId: ClientOrderId,
+    change: { quantity?: number; price?: number; triggerPrice?: number },
+  ): void;
   /** Cancels every open order of this strategy (optionally for one instrument). */
   cancelAll(instrumentId?: InstrumentId): void;
   /** Net position of this strategy in the instrument (positive long, negative short). */
@@ -141,4 +144,7 @@ export abstract class Strategy<P extends StrategyParameters = StrategyParameters
 }
 
 /** A strategy module (built-in or user file) exports a class like this, as default or named export. */
-export type StrategyClass = new (params: StrategyParameters, instruments?: readonly InstrumentId[]) => Strategy;
+export type StrategyClass = new (
+  params: StrategyParameters,
+  instruments?: readonly InstrumentId[],
+) => Strategy;

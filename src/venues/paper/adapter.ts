@@ -391,14 +391,16 @@ function validateOrder(
     return ['VENUE_UNSUPPORTED_ORDER', `time in force ${show(o.timeInForce)} is not supported`];
   if (o.side !== 'buy' && o.side !== 'sell')
     return ['VENUE_INVALID_ORDER', `side ${show(o.side)} is not buy or sell`];
-  if (!positiveFinite(o.quantity)) return ['VENUE_INVALID_ORDER', `quantity ${show(o.quantity)} is not positive`];
+  if (!positiveFinite(o.quantity))
+    return ['VENUE_INVALID_ORDER', `quantity ${show(o.quantity)} is not positive`];
   if (!isMultipleOf(o.quantity, instrument.lotSize))
     return [
       'VENUE_INVALID_ORDER',
       `quantity ${o.quantity} is not a multiple of the lot size ${instrument.lotSize}`,
     ];
   if (o.type === 'limit' || o.type === 'stop_limit') {
-    if (!positiveFinite(o.price)) return ['VENUE_INVALID_ORDER', `limit price ${show(o.price)} is not positive`];
+    if (!positiveFinite(o.price))
+      return ['VENUE_INVALID_ORDER', `limit price ${show(o.price)} is not positive`];
     if (!isMultipleOf(o.price, instrument.tickSize))
       return [
         'VENUE_INVALID_ORDER',

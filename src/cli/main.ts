@@ -1,0 +1,133 @@
+// The `hf` command line: every runbook action has a command here.
+
+import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { ConfigError } from '../common/errors.ts';
+import { resolvePaths, processIo, type CliIo } from './context.ts';
+import {
+  killSwitchCommand,
+  reconcileCommand,
+  routeOverrideCommand,
+  strategyCommand,
+} from './control-commands.ts';
+import { runCommand } from './run.ts';
+
+function integer(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}`);
+    return n;
+  };
+}
+
+function number(name: string, min: number) {
+  return (value: string): number => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n < min) throw new InvalidArgumentError(`${name} must be a number ≥ ${min}`);
+    return n;
+  };
+}
+
+interface GlobalOptions {
+  home?: string;
+  config?: string;
+}
+
+export function buildProgram(io: CliIo, setExit: (code: number) => void): Command {
+  const program = new Command('hf')
+    .description('Hedge fund platform: run the stack and operate it')
+    .option(
+      '--home <dir>',
+      'platform home: sessions, control state, control socket (default: $HF_HOME or ./.hf)',
+    )
+    .option('--config <dir>', 'configuration folder (default: $HF_CONFIG_DIR or ./configs)')
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) });
+  const paths = () => resolvePaths(program.opts<GlobalOptions>());
+
+  program
+    .command('run')
+    .description(
+      'run the whole stack in one process on the embedded deployment (paper trading, synthetic market)',
+    )
+    .option(
+      '--duration <seconds>',
+      'stop after this many seconds (0 = until Ctrl-C)',
+      number('duration', 0),
+      0,
+    )
+    .option('--seed <n>', 'seed of the synthetic market and the paper venues', integer('seed', 0), 42)
+    .option('--port <port>', 'API port', integer('port', 0), 8000)
+    .option('--no-api', 'do not serve the HTTP API')
+    .option('--rate <messages>', 'synthetic market messages per second', integer('rate', 1), 2000)
+    .option('--quiet', 'no live screen; a final summary only')
+    .option('--json', 'print the final summary as JSON')
+    .action(
+      async (options: {
+        duration: number;
+        seed: number;
+        port: number;
+        api: boolean;
+        rate: number;
+        quiet?: boolean;
+        json?: boolean;
+      }) => {
+        setExit(await runCommand(paths(), io, options));
+      },
+    );
+
+  program
+    .command('kill-switch')
+    .description('engage or release the kill switch (policy:kill_switch enabled), or show it')
+    .argument('<action>', 'on | off | status')
+    .action(async (action: string) => setExit(await killSwitchCommand(paths(), io, action)));
+
+  program
+    .command('strategy')
+    .description('list strategies, or enable / disable one (strategy:enabled <name>)')
+    .argument('<action>', 'list | enable | disable')
+    .argument('[name]', 'strategy id')
+    .action(async (action: string, name?: string) =>
+      setExit(await strategyCommand(paths(), io, action, name)),
+    );
+
+  program
+    .command('route-override')
+    .description("reroute a venue's flow (policy:route_override <VENUE> <target>)")
+    .argument('<action>', 'set | clear | list')
+    .argument('[venue]')
+    .argument('[target]')
+    .action(async (action: string, venue?: string, target?: string) =>
+      setExit(await routeOverrideCommand(paths(), io, action, venue, target)),
+    );
+
+  program
+    .command('reconcile')
+    .description('compare OMS orders, fills and positions with every venue (exit 0 clean, 1 breaks, 2 error)')
+    .option('--json', 'print the report as JSON')
+    .action(async (options: { json?: boolean }) =>
+      setExit(await reconcileCommand(paths(), io, options.json === true)),
+    );
+
+  return program;
+}
+
+/** Runs the CLI; returns the exit code. */
+export async function main(argv: readonly string[], io: CliIo = processIo): Promise<number> {
+  let code = 0;
+  const program = buildProgram(io, (c) => {
+    code = c;
+  });
+  try {
+    await program.parseAsync([...argv]);
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    if (error instanceof ConfigError) {
+      io.err(`configuration error: ${error.message}`);
+      return 2;
+    }
+    io.err(`hf: ${error instanceof Error ? error.message : String(error)}`);
+    return 2;
+  }
+}

@@ -1,0 +1,152 @@
+// `hf run`: the whole stack in one process on the embedded deployment: synthetic market → strategies →
+// risk → OMS → paper venues → ledger (PGlite), with the API on :8000, the local control channel, and a
+// live summary in the terminal.
+
+import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { createWriteStream } from 'node:fs';
+import { createLogger } from '../common/logging.ts';
+import { LiveClock } from '../common/clock.ts';
+import { Kernel } from '../kernel/kernel.ts';
+import { readControlFile, writeControlFile } from '../kernel/control-file.ts';
+import { summarize } from '../kernel/summary.ts';
+import { SyntheticMarket } from '../marketdata/synthetic.ts';
+import { buildApi } from '../services/api.ts';
+import { callChannel, ChannelUnavailable } from '../services/control-channel.ts';
+import { PgliteStore } from '../store/pglite.ts';
+import type { MarketData } from '../model/index.ts';
+import type { CliIo, CliPaths } from './context.ts';
+import { renderLine, renderScreen } from './screen.ts';
+
+export interface RunOptions {
+  readonly duration: number;
+  readonly seed: number;
+  readonly port: number;
+  readonly api: boolean;
+  readonly rate: number;
+  readonly quiet?: boolean;
+  readonly json?: boolean;
+}
+
+function sessionName(d = new Date()): string {
+  return d.toISOString().replace(/[-:]/g, '').replace(/\..*/, '').replace('T', '-');
+}
+
+export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions): Promise<number> {
+  mkdirSync(paths.home, { recursive: true });
+  // One `hf run` per home: a live control socket means another is running.
+  if (existsSync(paths.socket)) {
+    try {
+      await callChannel(paths.socket, 'GET', '/health');
+      io.err(`hf run: another hf run is already running with home ${paths.home}`);
+      return 2;
+    } catch (error) {
+      if (!(error instanceof ChannelUnavailable)) throw error;
+      rmSync(paths.socket, { force: true });
+    }
+  }
+  const session = join(paths.home, 'sessions', sessionName());
+  mkdirSync(session, { recursive: true });
+  const logStream = createWriteStream(join(session, 'hf.log'), { flags: 'a' });
+  const logger = createLogger('hf', undefined, { write: (line) => void logStream.write(line) });
+  const clock = new LiveClock();
+  const store = await PgliteStore.open(join(session, 'pgdata'));
+  const control = readControlFile(paths.controlFile);
+  const kernel = await Kernel.create({
+    mode: 'paper',
+    configDir: paths.configDir,
+    clock,
+    seed: options.seed,
+    store,
+    logger,
+    control,
+  });
+  kernel.bus.control.onChange(() => {
+    const state: Record<string, Record<string, string>> = {};
+    for (const key of ['policy:kill_switch', 'strategy:enabled', 'policy:route_override'])
+      state[key] = { ...kernel.bus.control.getAll(key) };
+    writeControlFile(paths.controlFile, state);
+    logger.info('control change', state);
+  });
+
+  const channel = buildApi(kernel, { allowControl: true });
+  await channel.listen({ path: paths.socket });
+  const api = options.api ? buildApi(kernel, { allowControl: false }) : undefined;
+  if (api) {
+    try {
+      await api.listen({ port: options.port, host: '0.0.0.0' });
+    } catch (error) {
+      io.err(`hf run: API not started on :${options.port}: ${(error as Error).message}`);
+    }
+  }
+
+  const startup = await kernel.start();
+  io.out(
+    `session ${session}\nstartup reconciliation: ${startup.breaks.length === 0 ? 'clean' : `${startup.breaks.length} break(s), trading halted`}${api ? `; API http://localhost:${options.port}` : ''}`,
+  );
+
+  // Synthetic market paced on the wall clock.
+  const instruments = kernel.registry.instruments.size;
+  const messagesPerStep = instruments * 1.5;
+  const stepMicros = Math.max(1000, Math.round((1_000_000 * messagesPerStep) / options.rate));
+  const market = new SyntheticMarket({
+    registry: kernel.registry,
+    seed: options.seed,
+    startTime: clock.now(),
+    stepMicros,
+  });
+  const started = Date.now();
+  let stopping = false;
+  const pump = setInterval(() => {
+    if (stopping) return;
+    const now = clock.now();
+    let budget = 10_000;
+    while (market.peekTime() <= now && budget-- > 0) {
+      const m: MarketData = market.next();
+      kernel.publishMarketData({ ...m, tsInit: clock.now() });
+    }
+  }, 5);
+  const persist = setInterval(
+    () => void kernel.persist().catch((e: unknown) => logger.error('persist failed', { error: String(e) })),
+    500,
+  );
+
+  const tty = process.stdout.isTTY && !options.quiet && !options.json;
+  const screen = setInterval(() => {
+    const elapsed = (Date.now() - started) / 1000;
+    const s = summarize(kernel);
+    if (tty) io.out(`\x1b[2J\x1b[H${renderScreen(s, elapsed)}`);
+    else if (!options.quiet && !options.json) io.out(renderLine(s, elapsed));
+  }, 1000);
+
+  await new Promise<void>((resolve) => {
+    const finish = (): void => resolve();
+    process.once('SIGINT', finish);
+    process.once('SIGTERM', finish);
+    if (options.duration > 0) setTimeout(finish, options.duration * 1000).unref();
+  });
+  stopping = true;
+  const dbg = (m: string): void => {
+    if (process.env.HF_DEBUG_RUN) io.err(`[run] ${m}`);
+  };
+  dbg('stopping');
+  clearInterval(pump);
+  clearInterval(screen);
+  clearInterval(persist);
+  const final = await kernel.reconcile();
+  dbg('reconciled');
+  await kernel.stop();
+  dbg('kernel stopped');
+  const summary = summarize(kernel);
+  if (options.json) io.out(JSON.stringify({ ...summary, reconciliation: final }));
+  else
+    io.out(
+      `${renderScreen(summary, (Date.now() - started) / 1000)}\n\nfinal reconciliation: ${final.breaks.length === 0 ? 'clean' : `${final.breaks.length} break(s)`}`,
+    );
+  await channel.close();
+  if (api) await api.close();
+  rmSync(paths.socket, { force: true });
+  await store.close();
+  await new Promise<void>((r) => logStream.end(r));
+  return final.breaks.length === 0 ? 0 : 1;
+}

@@ -1,0 +1,383 @@
+// The composition root: the only place that builds engines and adapters from configuration. The same
+// kernel runs backtest (simulated clock), paper and live; strategies, risk, OMS and ledger never know which.
+
+import { join } from 'node:path';
+import type { Bus, Subscription } from '../common/bus.ts';
+import { LiveClock, SimulatedClock, type Clock } from '../common/clock.ts';
+import { loadConfigFile } from '../common/config.ts';
+import { createLogger, type Logger } from '../common/logging.ts';
+import { loadRegistry, type Registry } from '../common/registry.ts';
+import { Streams } from '../common/topics.ts';
+import { MemoryBus, MemoryControlPlane } from '../bus/memory.ts';
+import { LedgerEngine } from '../ledger/index.ts';
+import {
+  currencyDecimals,
+  referencePrice,
+  toMinor,
+  type InstrumentId,
+  type MarketData,
+  type VenueId,
+} from '../model/index.ts';
+import { OmsEngine, type VenueAdapter } from '../oms/index.ts';
+import { Reconciler, type ReconcilableOrder, type ReconciliationReport } from '../reconciler/index.ts';
+import { loadPolicyConfig, loadRiskConfig, RiskEngine } from '../risk/index.ts';
+import type { Store } from '../store/store.ts';
+import { StrategiesConfigSchema, StrategyEngine, type StrategiesConfig } from '../strategy/index.ts';
+import { PaperVenueAdapter } from '../venues/paper/index.ts';
+import { instantiateStrategy } from './strategy-loader.ts';
+
+export type KernelMode = 'backtest' | 'paper' | 'live';
+
+export interface KernelOptions {
+  readonly mode: KernelMode;
+  /** Folder with registry.yaml, risk.yaml, policy.yaml, strategies.yaml. */
+  readonly configDir: string;
+  readonly clock?: Clock;
+  readonly bus?: Bus;
+  readonly seed?: number;
+  readonly store?: Store;
+  readonly logger?: Logger;
+  /** Initial control-plane state (embedded: from the control file). */
+  readonly control?: Readonly<Record<string, Readonly<Record<string, string>>>>;
+  readonly candleTimeframes?: readonly string[];
+  /** Overrides strategies.yaml (e.g. a backtest of one strategy). */
+  readonly strategies?: StrategiesConfig;
+  /** Base folder for relative strategy file paths (defaults to configDir). */
+  readonly strategiesBaseDir?: string;
+}
+
+export interface ComponentHealth {
+  readonly status: 'ok' | 'degraded' | 'down';
+  readonly detail?: string;
+}
+
+export class Kernel {
+  readonly mode: KernelMode;
+  readonly clock: Clock;
+  readonly bus: Bus;
+  readonly registry: Registry;
+  readonly logger: Logger;
+  readonly risk: RiskEngine;
+  readonly oms: OmsEngine;
+  readonly ledger: LedgerEngine;
+  readonly strategies: StrategyEngine;
+  readonly reconciler: Reconciler;
+  readonly venues: ReadonlyMap<VenueId, VenueAdapter>;
+  readonly paperVenues: readonly PaperVenueAdapter[];
+  readonly store: Store | undefined;
+  lastReconciliation: ReconciliationReport | undefined;
+  /** Last reference price per instrument (for marks, PnL and the API). */
+  readonly marks = new Map<InstrumentId, number>();
+  /** Denials by reason code, counted from orders.rejected. */
+  readonly denials = new Map<string, number>();
+  /** Venue rejections by reason code, counted from orders.events. */
+  readonly venueRejects = new Map<string, number>();
+  readonly candleTimeframes: readonly string[];
+  private readonly subscriptions: Subscription[] = [];
+  private readonly candleStreams = new Map<string, `candles.${string}`>();
+  private started = false;
+
+  private constructor(
+    options: KernelOptions,
+    parts: {
+      clock: Clock;
+      bus: Bus;
+      registry: Registry;
+      logger: Logger;
+      risk: RiskEngine;
+      oms: OmsEngine;
+      ledger: LedgerEngine;
+      strategies: StrategyEngine;
+      venues: Map<VenueId, VenueAdapter>;
+      paperVenues: PaperVenueAdapter[];
+    },
+  ) {
+    this.mode = options.mode;
+    this.clock = parts.clock;
+    this.bus = parts.bus;
+    this.registry = parts.registry;
+    this.logger = parts.logger;
+    this.risk = parts.risk;
+    this.oms = parts.oms;
+    this.ledger = parts.ledger;
+    this.strategies = parts.strategies;
+    this.venues = parts.venues;
+    this.paperVenues = parts.paperVenues;
+    this.store = options.store;
+    this.candleTimeframes = options.candleTimeframes ?? [];
+    this.reconciler = new Reconciler({ clock: parts.clock, bus: parts.bus });
+  }
+
+  /** Loads and validates every config file (a bad one throws a ConfigError naming file and key) and builds. */
+  static async create(options: KernelOptions): Promise<Kernel> {
+    const logger = options.logger ?? createLogger('kernel');
+    const dir = options.configDir;
+    const registry = loadRegistry(join(dir, 'registry.yaml'));
+    const riskConfig = loadRiskConfig(join(dir, 'risk.yaml'));
+    const policyConfig = loadPolicyConfig(join(dir, 'policy.yaml'));
+    const strategiesFile = join(dir, 'strategies.yaml');
+    const strategiesConfig = options.strategies ?? loadConfigFile(StrategiesConfigSchema, strategiesFile);
+    const clock = options.clock ?? (options.mode === 'backtest' ? new SimulatedClock() : new LiveClock());
+    const bus = options.bus ?? new MemoryBus(new MemoryControlPlane(options.control));
+    const seed = options.seed ?? 1;
+    const candleTimeframes = options.candleTimeframes ?? [];
+
+    const venues = new Map<VenueId, VenueAdapter>();
+    const paperVenues: PaperVenueAdapter[] = [];
+    let venueIndex = 0;
+    for (const [venue, config] of registry.venues) {
+      venueIndex++;
+      if (!config.enabled) continue;
+      if (config.adapter !== 'paper') {
+        logger.warn(`venue ${venue}: adapter "${config.adapter}" is not available in this build; skipped`, {
+          venue,
+        });
+        continue;
+      }
+      const adapter = new PaperVenueAdapter({
+        venue,
+        config,
+        clock,
+        seed: seed * 1009 + venueIndex,
+        instruments: [...registry.instruments.values()].filter((i) => i.venue === venue),
+      });
+      venues.set(venue, adapter);
+      paperVenues.push(adapter);
+    }
+
+    const risk = new RiskEngine({
+      bus,
+      clock,
+      registry,
+      risk: riskConfig,
+      policy: policyConfig,
+      candleTimeframes,
+      logger: logger.child('risk'),
+    });
+    const oms = new OmsEngine({ bus, clock, registry, venues, logger: logger.child('oms') });
+    // With a store, the ledger continues from what it holds (journal numbering, positions, cash).
+    const restored = options.store ? await LedgerEngine.restore(options.store, registry) : undefined;
+    const ledger = new LedgerEngine({
+      bus,
+      registry,
+      clock,
+      ...(options.store ? { store: options.store } : {}),
+      ...(restored ? { ledger: restored } : {}),
+      logger: logger.child('ledger'),
+    });
+    const strategies = new StrategyEngine({
+      bus,
+      clock,
+      registry,
+      logger: logger.child('strategy'),
+      candleTimeframes,
+    });
+    const baseDir = options.strategiesBaseDir ?? dir;
+    for (const [index, entry] of strategiesConfig.strategies.entries()) {
+      const strategy = await instantiateStrategy(entry, baseDir, strategiesFile, index);
+      if (!entry.enabled && bus.control.get('strategy:enabled', entry.id) === undefined)
+        await bus.control.set('strategy:enabled', entry.id, 'false');
+      strategies.add(entry.id, strategy);
+    }
+    return new Kernel(options, {
+      clock,
+      bus,
+      registry,
+      logger,
+      risk,
+      oms,
+      ledger,
+      strategies,
+      venues,
+      paperVenues,
+    });
+  }
+
+  /**
+   * Connects venues, reconciles with each before trading (a break halts trading with an alert), then
+   * starts the engines in dependency order: ledger, risk, OMS, venue feeds, strategies.
+   */
+  async start(): Promise<ReconciliationReport> {
+    if (this.started) throw new Error('kernel already started');
+    this.started = true;
+    for (const adapter of this.venues.values()) await adapter.connect();
+    // Opening capital: each paper venue's configured cash is deposited in the ledger once.
+    for (const [venue, config] of this.registry.venues) {
+      if (!this.venues.has(venue)) continue;
+      for (const [currency, amount] of Object.entries(config.cash))
+        await this.ledger.deposit(
+          currency,
+          toMinor(amount, currencyDecimals(currency)),
+          `capital:${venue}:${currency}`,
+        );
+    }
+    await this.ledger.start();
+    this.watch();
+    this.risk.start();
+    this.oms.start();
+    // Venues see market data before strategies do (subscribed first): resting orders match on this tick's
+    // prices before any strategy reacts to it.
+    for (const adapter of this.paperVenues) this.feedVenue(adapter);
+    const report = await this.reconcile();
+    if (report.breaks.length > 0) {
+      this.risk.setTradingState('HALTED');
+      this.logger.error('startup reconciliation found breaks: trading halted', {
+        breaks: report.breaks.length,
+      });
+    }
+    this.strategies.start();
+    return report;
+  }
+
+  private watch(): void {
+    const mark = (m: MarketData): void => {
+      const price = referencePrice(m);
+      if (price !== undefined && price > 0) this.marks.set(m.instrumentId, price);
+    };
+    this.subscriptions.push(
+      this.bus.subscribe(Streams.ticks, 'kernel', mark),
+      this.bus.subscribe(Streams.books, 'kernel', mark),
+      this.bus.subscribe(Streams.ordersRejected, 'kernel', (d) => {
+        this.denials.set(d.reason, (this.denials.get(d.reason) ?? 0) + 1);
+      }),
+      this.bus.subscribe(Streams.ordersEvents, 'kernel', (e) => {
+        if (e.type === 'order_rejected')
+          this.venueRejects.set(e.reason, (this.venueRejects.get(e.reason) ?? 0) + 1);
+      }),
+    );
+    for (const tf of this.candleTimeframes)
+      this.subscriptions.push(this.bus.subscribe(Streams.candles(tf), 'kernel', mark));
+  }
+
+  private feedVenue(adapter: PaperVenueAdapter): void {
+    const venue = adapter.venue;
+    const mine = new Set<InstrumentId>();
+    for (const instrument of this.registry.instruments.values())
+      if (instrument.venue === venue) mine.add(instrument.id);
+    const handler = (m: MarketData): void => {
+      if (mine.has(m.instrumentId)) adapter.onMarketData(m);
+    };
+    const group = `venue:${venue}`;
+    this.subscriptions.push(
+      this.bus.subscribe(Streams.ticks, group, handler),
+      this.bus.subscribe(Streams.books, group, handler),
+    );
+    for (const tf of this.candleTimeframes)
+      this.subscriptions.push(this.bus.subscribe(Streams.candles(tf), group, handler));
+  }
+
+  /** Publishes a market-data message on its stream. */
+  publishMarketData(m: MarketData): void {
+    switch (m.type) {
+      case 'quote':
+      case 'trade':
+        this.bus.publish(Streams.ticks, m);
+        return;
+      case 'book':
+        this.bus.publish(Streams.books, m);
+        return;
+      case 'bar': {
+        let stream = this.candleStreams.get(m.timeframe);
+        if (stream === undefined) {
+          stream = Streams.candles(m.timeframe);
+          this.candleStreams.set(m.timeframe, stream);
+        }
+        this.bus.publish(stream, m);
+        return;
+      }
+    }
+  }
+
+  /** Compares OMS and ledger with every venue; breaks are alerted and returned, never booked. */
+  async reconcile(): Promise<ReconciliationReport> {
+    const positions = new Map<InstrumentId, number>();
+    for (const p of this.ledger.ledger.positions()) positions.set(p.instrumentId, p.quantity);
+    const report = await this.reconciler.reconcile(
+      { orders: reconcilable(this.oms.allOrders()), positions },
+      [...this.venues.values()],
+    );
+    this.lastReconciliation = report;
+    if (this.store) await this.store.saveReconciliation({ ts: report.ts, breaks: [...report.breaks] });
+    return report;
+  }
+
+  health(): Record<string, ComponentHealth> {
+    const out: Record<string, ComponentHealth> = {
+      bus: { status: 'ok' },
+      risk: { status: this.risk.state() === 'ACTIVE' ? 'ok' : 'degraded', detail: this.risk.state() },
+      oms: { status: 'ok', detail: `${this.oms.openOrders().length} open orders` },
+      ledger: { status: 'ok' },
+      store: {
+        status: this.store ? 'ok' : 'degraded',
+        detail: this.store ? 'pglite' : 'none (in memory only)',
+      },
+    };
+    for (const [venue, adapter] of this.venues)
+      out[`venue:${venue}`] = {
+        status: adapter.state === 'connected' ? 'ok' : 'down',
+        detail: adapter.state,
+      };
+    for (const s of this.strategies.status())
+      out[`strategy:${s.id}`] = {
+        status: s.lastError ? 'down' : s.enabled ? 'ok' : 'degraded',
+        detail: s.lastError ?? (s.enabled ? 'running' : 'disabled'),
+      };
+    return out;
+  }
+
+  /** Persists orders changed since the last call. */
+  async persist(): Promise<void> {
+    if (!this.store) return;
+    const dirty = this.oms.takeDirty();
+    if (dirty.length > 0) await this.store.upsertOrders(dirty.map(toOrderRecord));
+  }
+
+  async stop(): Promise<void> {
+    this.strategies.stop();
+    for (const s of this.subscriptions) s.unsubscribe();
+    this.oms.stop();
+    this.risk.stop();
+    await this.bus.flush();
+    await this.persist();
+    await this.ledger.stop();
+    for (const adapter of this.venues.values()) await adapter.disconnect();
+  }
+}
+
+import type { OmsOrder } from '../oms/index.ts';
+import type { OrderRecord } from '../store/store.ts';
+
+function* reconcilable(orders: Iterable<OmsOrder>): Iterable<ReconcilableOrder> {
+  for (const o of orders)
+    yield {
+      clientOrderId: o.request.clientOrderId,
+      venue: o.venue,
+      status: o.status,
+      filledQuantity: o.filledQuantity,
+      tsLast: o.tsLast,
+      fills: o.fills,
+    };
+}
+
+export function toOrderRecord(o: OmsOrder): OrderRecord {
+  const r = o.request;
+  return {
+    clientOrderId: r.clientOrderId,
+    strategyId: r.strategyId,
+    instrumentId: o.executionInstrumentId,
+    venue: o.venue ?? null,
+    venueOrderId: o.venueOrderId ?? null,
+    side: r.side,
+    type: r.type,
+    timeInForce: r.timeInForce,
+    quantity: o.quantity,
+    price: o.price ?? null,
+    triggerPrice: o.triggerPrice ?? null,
+    status: o.status,
+    filledQuantity: o.filledQuantity,
+    averageFillPrice: o.averageFillPrice,
+    lastReason: o.lastReason ?? null,
+    tsInit: r.tsInit,
+    tsLast: o.tsLast,
+  };
+}

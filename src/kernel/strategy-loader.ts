@@ -1,0 +1,58 @@
+// Resolves a strategies.yaml entry to a Strategy instance: a built-in by name, or a user's .ts/.js file
+// (default export or any exported Strategy subclass). A file that fails to load or exports no Strategy is
+// reported with its path.
+
+import { existsSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { ConfigError } from '../common/errors.ts';
+import type { InstrumentId } from '../model/index.ts';
+import { builtinStrategies } from '../strategy/builtins/index.ts';
+import { Strategy, type StrategyClass, type StrategyEntry } from '../strategy/index.ts';
+
+function isStrategyClass(value: unknown): value is StrategyClass {
+  return typeof value === 'function' && value.prototype instanceof Strategy;
+}
+
+export async function loadStrategyClass(
+  spec: string,
+  baseDir: string,
+  file: string,
+  key: string,
+): Promise<StrategyClass> {
+  const builtin = builtinStrategies[spec];
+  if (builtin) return builtin;
+  if (!/[/\\]|\.(ts|js|mjs|mts)$/.test(spec))
+    throw new ConfigError(
+      file,
+      key,
+      `unknown strategy "${spec}" (built-ins: ${Object.keys(builtinStrategies).join(', ')}; or give a file path)`,
+    );
+  const path = isAbsolute(spec) ? spec : resolve(baseDir, spec);
+  if (!existsSync(path)) throw new ConfigError(file, key, `strategy file not found: ${path}`);
+  let module: Record<string, unknown>;
+  try {
+    module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;
+  } catch (error) {
+    throw new ConfigError(file, key, `strategy file ${path} failed to load: ${(error as Error).message}`);
+  }
+  const candidates = [module.default, ...Object.values(module)].filter(isStrategyClass);
+  const found = candidates[0];
+  if (!found) throw new ConfigError(file, key, `${path} does not export a Strategy subclass`);
+  return found;
+}
+
+export async function instantiateStrategy(
+  entry: StrategyEntry,
+  baseDir: string,
+  file: string,
+  index: number,
+): Promise<Strategy> {
+  const key = `strategies[${index}]`;
+  const cls = await loadStrategyClass(entry.strategy, baseDir, file, `${key}.strategy`);
+  try {
+    return new cls(entry.params, entry.instruments as InstrumentId[]);
+  } catch (error) {
+    throw new ConfigError(file, `${key}.params`, (error as Error).message);
+  }
+}

@@ -1,0 +1,103 @@
+// The HTTP API (Fastify): `GET /health` with per-component status and read endpoints under `/api` for
+// orders, fills, positions, risk, strategies and control state. The same routes, plus control mutations,
+// are served on the local control channel (a Unix socket only this machine's user can open).
+
+import Fastify, { type FastifyInstance } from 'fastify';
+import { CONTROL_KEYS } from '../common/topics.ts';
+import type { Kernel } from '../kernel/kernel.ts';
+import { summarize } from '../kernel/summary.ts';
+import { toOrderRecord } from '../kernel/kernel.ts';
+import { isOpen, type ClientOrderId } from '../model/index.ts';
+
+export interface ApiOptions {
+  /** Allow control mutations (kill switch, strategy toggles, route overrides, reconcile). */
+  readonly allowControl: boolean;
+}
+
+const jsonSafe = (_key: string, value: unknown): unknown =>
+  typeof value === 'bigint' ? value.toString() : value;
+
+export function buildApi(kernel: Kernel, options: ApiOptions): FastifyInstance {
+  const app = Fastify({ logger: false });
+  app.setReplySerializer((payload) => JSON.stringify(payload, jsonSafe));
+
+  app.get('/health', async (_request, reply) => {
+    const components = kernel.health();
+    const down = Object.entries(components).some(
+      ([name, c]) => c.status === 'down' && !name.startsWith('strategy:') && !name.startsWith('venue:'),
+    );
+    const degraded = Object.values(components).some((c) => c.status !== 'ok');
+    return reply
+      .code(down ? 503 : 200)
+      .send({ status: down ? 'down' : degraded ? 'degraded' : 'ok', components });
+  });
+
+  app.get('/api/summary', async () => summarize(kernel));
+
+  app.get<{ Querystring: { status?: string; strategy?: string; limit?: string } }>(
+    '/api/orders',
+    async (request, reply) => {
+      const { status, strategy } = request.query;
+      const limit = request.query.limit === undefined ? 500 : Number(request.query.limit);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+        return reply.code(400).send({ error: 'limit: an integer from 1 to 10000' });
+      if (status !== undefined && status !== 'open' && status !== 'closed' && status !== 'all')
+        return reply.code(400).send({ error: 'status: open, closed or all' });
+      const out = [];
+      for (const order of kernel.oms.allOrders()) {
+        if (strategy !== undefined && order.request.strategyId !== strategy) continue;
+        if (status === 'open' && !isOpen(order.status)) continue;
+        if (status === 'closed' && isOpen(order.status)) continue;
+        out.push(toOrderRecord(order));
+      }
+      return out.slice(-limit);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>('/api/orders/:id', async (request, reply) => {
+    const order = kernel.oms.order(request.params.id as ClientOrderId);
+    if (!order)
+      return reply.code(404).send({ error: 'OMS_UNKNOWN_ORDER', message: `no order ${request.params.id}` });
+    return { ...toOrderRecord(order), fills: order.fills };
+  });
+
+  app.get<{ Querystring: { limit?: string } }>('/api/fills', async (request, reply) => {
+    const limit = request.query.limit === undefined ? 500 : Number(request.query.limit);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+      return reply.code(400).send({ error: 'limit: an integer from 1 to 10000' });
+    const fills = [];
+    for (const order of kernel.oms.allOrders()) fills.push(...order.fills);
+    fills.sort((a, b) => a.tsInit - b.tsInit);
+    return fills.slice(-limit);
+  });
+
+  app.get('/api/positions', async () => summarize(kernel).positions);
+  app.get('/api/risk', async () => kernel.risk.snapshot());
+  app.get('/api/strategies', async () => kernel.strategies.status());
+  app.get('/api/control', async () => {
+    const out: Record<string, Readonly<Record<string, string>>> = {};
+    for (const key of CONTROL_KEYS) out[key] = kernel.bus.control.getAll(key);
+    return out;
+  });
+  app.get('/api/reconciliation', async () => kernel.lastReconciliation ?? null);
+
+  if (options.allowControl) {
+    app.post<{ Body: { key?: unknown; field?: unknown; value?: unknown } }>(
+      '/control',
+      async (request, reply) => {
+        const { key, field, value } = request.body ?? {};
+        if (typeof key !== 'string' || !(CONTROL_KEYS as readonly string[]).includes(key))
+          return reply.code(400).send({ error: `key: one of ${CONTROL_KEYS.join(', ')}` });
+        if (typeof field !== 'string' || field.length === 0)
+          return reply.code(400).send({ error: 'field: a non-empty string' });
+        if (value !== null && typeof value !== 'string')
+          return reply.code(400).send({ error: 'value: a string, or null to delete' });
+        if (value === null) await kernel.bus.control.delete(key, field);
+        else await kernel.bus.control.set(key, field, value);
+        return { key, field, value: kernel.bus.control.get(key, field) ?? null };
+      },
+    );
+    app.post('/reconcile', async () => kernel.reconcile());
+  }
+  return app;
+}

@@ -1,0 +1,102 @@
+// End to end through the real CLI: `hf run` trades on the embedded stack; `hf kill-switch on` from a second
+// process cancels every open order on every venue within a second and new orders are denied with the
+// kill-switch reason; `hf kill-switch off` lets trading resume.
+import { afterAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { callChannel } from '../../src/services/control-channel.ts';
+import type { KernelSummary } from '../../src/kernel/summary.ts';
+import { runHf, spawnHf, tempHome, waitFor, type Spawned } from '../helpers.ts';
+
+interface OrderRow {
+  clientOrderId: string;
+  status: string;
+  venue: string | null;
+  lastReason: string | null;
+}
+
+describe('hf run + hf kill-switch (end to end)', () => {
+  const home = tempHome();
+  const socket = join(home, 'control.sock');
+  let run: Spawned | undefined;
+  afterAll(async () => {
+    if (run && run.child.exitCode === null) {
+      run.child.kill('SIGTERM');
+      await run.exited;
+    }
+  });
+
+  it('halts trading from another process and cancels every open order', async () => {
+    run = spawnHf(['--home', home, 'run', '--duration', '120', '--no-api', '--seed', '7', '--quiet']);
+    const summary = () => callChannel<KernelSummary>(socket, 'GET', '/api/summary');
+    // Fills arrive, and resting orders are open at more than one venue.
+    const before = await waitFor(
+      async () => {
+        const s = await summary();
+        if (s.fills === 0) return undefined;
+        const open = await callChannel<OrderRow[]>(socket, 'GET', '/api/orders?status=open');
+        return open.length > 0 ? { s, open } : undefined;
+      },
+      'fills and open orders',
+      45_000,
+    );
+    expect(before.s.killSwitch).toBe(false);
+
+    const on = await runHf(['--home', home, 'kill-switch', 'on']);
+    expect(on.code).toBe(0);
+    expect(on.stdout).toContain('applied to the running process');
+    const flippedAt = Date.now();
+
+    // Every order open at the switch ends CANCELED by the kill switch, and nothing stays open.
+    const ids = before.open.map((o) => o.clientOrderId);
+    await waitFor(
+      async () => {
+        const open = await callChannel<OrderRow[]>(socket, 'GET', '/api/orders?status=open');
+        return open.length === 0 ? true : undefined;
+      },
+      'no open orders',
+      5_000,
+    );
+    expect(Date.now() - flippedAt).toBeLessThan(1500);
+    // A strategy may legitimately cancel or fill one of them between the snapshot and the switch; the rest
+    // are cancelled by the kill switch.
+    const reasons: string[] = [];
+    for (const id of ids) {
+      const order = await callChannel<OrderRow>(socket, 'GET', `/api/orders/${encodeURIComponent(id)}`);
+      expect(['CANCELED', 'FILLED']).toContain(order.status);
+      if (order.status === 'CANCELED') reasons.push(order.lastReason ?? '');
+    }
+    expect(reasons).toContain('VENUE_KILL_SWITCH');
+
+    // New orders are denied with the kill-switch reason.
+    const halted = await waitFor(
+      async () => {
+        const s = await summary();
+        return (s.denials.RISK_KILL_SWITCH ?? 0) > 0 ? s : undefined;
+      },
+      'a RISK_KILL_SWITCH denial',
+      15_000,
+    );
+    expect(halted.killSwitch).toBe(true);
+    expect(halted.tradingState).toBe('HALTED');
+    const status = await runHf(['--home', home, 'kill-switch', 'status']);
+    expect(status.stdout).toContain('ON');
+    const openAfter = await callChannel<OrderRow[]>(socket, 'GET', '/api/orders?status=open');
+    expect(openAfter).toHaveLength(0);
+
+    // Release: trading resumes (new submissions are accepted again).
+    const submittedAtRelease = (await summary()).orders.submitted;
+    expect((await runHf(['--home', home, 'kill-switch', 'off'])).code).toBe(0);
+    await waitFor(
+      async () => {
+        const s = await summary();
+        return s.orders.submitted > submittedAtRelease && !s.killSwitch ? true : undefined;
+      },
+      'orders submitted after release',
+      20_000,
+    );
+
+    run.child.kill('SIGTERM');
+    const code = await run.exited;
+    expect([0, 1]).toContain(code);
+  });
+});
