@@ -40,32 +40,25 @@ describe('hf run + hf kill-switch (end to end)', () => {
       45_000,
     );
     expect(before.s.killSwitch).toBe(false);
+    expect(before.open.length).toBeGreaterThan(0);
 
     const on = await runHf(['--home', home, 'kill-switch', 'on']);
     expect(on.code).toBe(0);
     expect(on.stdout).toContain('applied to the running process');
     const flippedAt = Date.now();
 
-    // Every order open at the switch ends CANCELED by the kill switch, and nothing stays open.
-    const ids = before.open.map((o) => o.clientOrderId);
-    await waitFor(
-      async () => {
-        const open = await callChannel<OrderRow[]>(socket, 'GET', '/api/orders?status=open');
-        return open.length === 0 ? true : undefined;
-      },
-      'no open orders',
-      5_000,
-    );
+    // Nothing stays open, and the orders open at the switch were cancelled by it (strategies churn their own
+    // orders, so which ones were open at that instant is read from the cancel reason, not a snapshot).
+    await waitFor(async () => {
+      const open = await callChannel<OrderRow[]>(socket, 'GET', '/api/orders?status=open');
+      return open.length === 0 ? true : undefined;
+    }, 'no open orders', 5_000);
     expect(Date.now() - flippedAt).toBeLessThan(1500);
-    // A strategy may legitimately cancel or fill one of them between the snapshot and the switch; the rest
-    // are cancelled by the kill switch.
-    const reasons: string[] = [];
-    for (const id of ids) {
-      const order = await callChannel<OrderRow>(socket, 'GET', `/api/orders/${encodeURIComponent(id)}`);
-      expect(['CANCELED', 'FILLED']).toContain(order.status);
-      if (order.status === 'CANCELED') reasons.push(order.lastReason ?? '');
-    }
-    expect(reasons).toContain('VENUE_KILL_SWITCH');
+    const closed = await callChannel<OrderRow[]>(socket, 'GET', '/api/orders?status=closed&limit=10000');
+    const byKillSwitch = closed.filter((o) => o.lastReason === 'VENUE_KILL_SWITCH');
+    expect(byKillSwitch.length).toBeGreaterThan(0);
+    for (const o of byKillSwitch) expect(o.status).toBe('CANCELED');
+    expect(new Set(byKillSwitch.map((o) => o.venue)).size).toBeGreaterThanOrEqual(1);
 
     // New orders are denied with the kill-switch reason.
     const halted = await waitFor(
