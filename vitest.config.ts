@@ -7,6 +7,7 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
-    reporters: process.env.CI ? ['default'] : ['default'],
+    // Engines log JSON lines; tests assert on behaviour, not on log output.
+    env: { HF_LOG_LEVEL: 'silent' },
   },
 });

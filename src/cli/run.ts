@@ -45,6 +45,8 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
       rmSync(paths.socket, { force: true });
     }
   }
+  // Every config file is validated before anything is opened: a bad one fails fast, naming file and key.
+  await Kernel.validateConfig(paths.configDir);
   const session = join(paths.home, 'sessions', sessionName());
   mkdirSync(session, { recursive: true });
   const logStream = createWriteStream(join(session, 'hf.log'), { flags: 'a' });

@@ -108,6 +108,17 @@ export class Kernel {
     this.reconciler = new Reconciler({ clock: parts.clock, bus: parts.bus });
   }
 
+  /** Loads and validates every config file and resolves every strategy, building nothing that lasts. */
+  static async validateConfig(configDir: string): Promise<void> {
+    loadRegistry(join(configDir, 'registry.yaml'));
+    loadRiskConfig(join(configDir, 'risk.yaml'));
+    loadPolicyConfig(join(configDir, 'policy.yaml'));
+    const file = join(configDir, 'strategies.yaml');
+    const strategies = loadConfigFile(StrategiesConfigSchema, file);
+    for (const [index, entry] of strategies.strategies.entries())
+      await instantiateStrategy(entry, configDir, file, index);
+  }
+
   /** Loads and validates every config file (a bad one throws a ConfigError naming file and key) and builds. */
   static async create(options: KernelOptions): Promise<Kernel> {
     const logger = options.logger ?? createLogger('kernel');

@@ -49,10 +49,14 @@ describe('hf run + hf kill-switch (end to end)', () => {
 
     // Nothing stays open, and the orders open at the switch were cancelled by it (strategies churn their own
     // orders, so which ones were open at that instant is read from the cancel reason, not a snapshot).
-    await waitFor(async () => {
-      const open = await callChannel<OrderRow[]>(socket, 'GET', '/api/orders?status=open');
-      return open.length === 0 ? true : undefined;
-    }, 'no open orders', 5_000);
+    await waitFor(
+      async () => {
+        const open = await callChannel<OrderRow[]>(socket, 'GET', '/api/orders?status=open');
+        return open.length === 0 ? true : undefined;
+      },
+      'no open orders',
+      5_000,
+    );
     expect(Date.now() - flippedAt).toBeLessThan(1500);
     const closed = await callChannel<OrderRow[]>(socket, 'GET', '/api/orders?status=closed&limit=10000');
     const byKillSwitch = closed.filter((o) => o.lastReason === 'VENUE_KILL_SWITCH');

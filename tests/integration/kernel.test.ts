@@ -1,0 +1,155 @@
+// The whole embedded stack through the kernel on a simulated clock: strategies → risk → OMS → paper
+// venues → ledger, then reconciliation. Also: a user strategy file, a strategy that throws, bad orders.
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { SimulatedClock } from '../../src/common/clock.ts';
+import { Streams } from '../../src/common/topics.ts';
+import { Kernel } from '../../src/kernel/kernel.ts';
+import { SyntheticMarket } from '../../src/marketdata/index.ts';
+import type { Alert, OrderDenied } from '../../src/model/index.ts';
+import { PgliteStore } from '../../src/store/pglite.ts';
+import { Ledger } from '../../src/ledger/index.ts';
+import { ROOT } from '../helpers.ts';
+
+const CONFIGS = join(ROOT, 'configs');
+const T0 = 1_704_153_600_000_000;
+
+async function drive(kernel: Kernel, clock: SimulatedClock, seed: number, messages: number): Promise<void> {
+  const market = new SyntheticMarket({
+    registry: kernel.registry,
+    seed,
+    startTime: clock.now(),
+    stepMicros: 50_000,
+  });
+  for (let i = 0; i < messages; i++) {
+    const m = market.next();
+    clock.advanceTo(m.tsEvent);
+    kernel.publishMarketData(m);
+  }
+  await kernel.bus.flush();
+}
+
+describe('kernel: the embedded stack end to end on a simulated clock', () => {
+  it('trades, books every fill exactly once, balances, and reconciles clean with the venues', async () => {
+    const clock = new SimulatedClock(T0);
+    const store = await PgliteStore.open();
+    const kernel = await Kernel.create({ mode: 'paper', configDir: CONFIGS, clock, seed: 3, store });
+    const startup = await kernel.start();
+    expect(startup.breaks).toEqual([]);
+    await drive(kernel, clock, 3, 60_000);
+
+    const fills = [...kernel.oms.allOrders()].flatMap((o) => o.fills);
+    expect(fills.length).toBeGreaterThan(50);
+    const ids = new Set(fills.map((f) => `${f.venue}|${f.tradeId}`));
+    expect(ids.size).toBe(fills.length);
+    // Every strategy traded.
+    for (const s of kernel.strategies.status()) expect(s.submitted, s.id).toBeGreaterThan(0);
+
+    const ledger = kernel.ledger.ledger;
+    for (const [currency, sum] of Object.entries(ledger.trialBalance())) expect(sum, currency).toBe(0n);
+    // Ledger positions = signed sum of the OMS's fills = the venues' positions.
+    const fromFills = new Map<string, number>();
+    for (const f of fills)
+      fromFills.set(
+        f.instrumentId,
+        Math.round(
+          ((fromFills.get(f.instrumentId) ?? 0) + (f.side === 'buy' ? 1 : -1) * f.lastQuantity) * 1e8,
+        ) / 1e8,
+      );
+    for (const [id, q] of fromFills) expect(ledger.quantity(id as never), id).toBe(q);
+    const report = await kernel.reconcile();
+    expect(report.breaks).toEqual([]);
+    expect(report.fillsChecked).toBe(fills.length);
+
+    // The store holds the same ledger: rebuilt from its entries it is identical.
+    await kernel.stop();
+    const rebuilt = Ledger.replay(await store.loadLedgerEntries(), kernel.registry);
+    expect(rebuilt.snapshot()).toEqual(ledger.snapshot());
+    await store.close();
+  });
+
+  it('runs a user strategy file, stops a strategy that throws and lets the others go on, denies bad orders', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hf-user-strategy-'));
+    const file = join(dir, 'bad-orders.ts');
+    writeFileSync(
+      file,
+      `import { Strategy } from ${JSON.stringify(join(ROOT, 'src/strategy/index.ts'))};
+import type { Tick } from ${JSON.stringify(join(ROOT, 'src/model/index.ts'))};
+export default class BadOrders extends Strategy {
+  private n = 0;
+  override onTick(tick: Tick): void {
+    if (tick.type !== 'quote' || tick.instrumentId !== 'JPM.SIM-A') return;
+    this.n++;
+    if (this.n === 1) this.submit({ instrumentId: tick.instrumentId, side: 'buy', quantity: Number.NaN });
+    if (this.n === 2) this.submit({ instrumentId: tick.instrumentId, side: 'buy', quantity: 10, type: 'limit', price: tick.bid + 0.001 });
+    if (this.n === 3) this.submit({ instrumentId: 'NOPE.SIM-A' as never, side: 'buy', quantity: 10 });
+    if (this.n === 4) this.submit({ instrumentId: tick.instrumentId, side: 'buy', quantity: -5 });
+    if (this.n === 5) throw new Error('strategy bug');
+    if (this.n > 5) this.submit({ instrumentId: tick.instrumentId, side: 'buy', quantity: 1 });
+  }
+}
+`,
+    );
+    const clock = new SimulatedClock(T0);
+    const kernel = await Kernel.create({
+      mode: 'paper',
+      configDir: CONFIGS,
+      clock,
+      seed: 5,
+      strategiesBaseDir: dir,
+      strategies: {
+        strategies: [
+          { id: 'user-bad', strategy: './bad-orders.ts', enabled: true, instruments: [], params: {} },
+          {
+            id: 'arb-aapl',
+            strategy: 'cross-venue-arb',
+            enabled: true,
+            instruments: [],
+            params: { symbol: 'AAPL', venues: ['SIM-A', 'SIM-B'] },
+          },
+        ],
+      },
+    });
+    const denied: OrderDenied[] = [];
+    const alerts: Alert[] = [];
+    kernel.bus.subscribe(Streams.ordersRejected, 'test', (d) => void denied.push(d));
+    kernel.bus.subscribe(Streams.alerts, 'test', (a) => void alerts.push(a));
+    await kernel.start();
+    await drive(kernel, clock, 5, 40_000);
+
+    expect(denied.filter((d) => d.strategyId === 'user-bad').map((d) => d.reason)).toEqual([
+      'RISK_INVALID_QUANTITY',
+      'RISK_PRICE_TICK',
+      'RISK_UNKNOWN_INSTRUMENT',
+      'RISK_INVALID_QUANTITY',
+    ]);
+    const status = Object.fromEntries(kernel.strategies.status().map((s) => [s.id, s]));
+    expect(status['user-bad']!.running).toBe(false);
+    expect(status['user-bad']!.lastError).toContain('strategy bug');
+    expect(status['user-bad']!.submitted).toBe(4);
+    expect(alerts.some((a) => a.code === 'OPS_STRATEGY_ERROR' && a.message.includes('user-bad'))).toBe(true);
+    // The other strategy kept trading after the failure.
+    expect(status['arb-aapl']!.running).toBe(true);
+    expect(status['arb-aapl']!.fills).toBeGreaterThan(0);
+    for (const sum of Object.values(kernel.ledger.ledger.trialBalance())) expect(sum).toBe(0n);
+    await kernel.stop();
+  });
+
+  it('refuses a strategy file that exports no Strategy, naming the file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hf-user-strategy-'));
+    writeFileSync(join(dir, 'nothing.ts'), 'export const answer = 42;\n');
+    await expect(
+      Kernel.create({
+        mode: 'paper',
+        configDir: CONFIGS,
+        clock: new SimulatedClock(T0),
+        strategiesBaseDir: dir,
+        strategies: {
+          strategies: [{ id: 'x', strategy: './nothing.ts', enabled: true, instruments: [], params: {} }],
+        },
+      }),
+    ).rejects.toThrow(/nothing\.ts does not export a Strategy subclass/);
+  });
+});
