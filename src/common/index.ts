@@ -6,4 +6,5 @@ export * from './errors.ts';
 export * from './logging.ts';
 export * from './topics.ts';
 export * from './histogram.ts';
+export * from './random.ts';
 export * from './registry.ts';

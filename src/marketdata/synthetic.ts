@@ -19,7 +19,7 @@ import {
   type SyntheticMarketConfig,
   type SyntheticMarketConfigInput,
 } from './config.ts';
-import { SeededRandom } from './random.ts';
+import { SeededRandom } from '../common/random.ts';
 
 const CONFIG_SOURCE = 'synthetic market';
 const MICROS_PER_SECOND = 1_000_000;

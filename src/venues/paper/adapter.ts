@@ -26,7 +26,7 @@ import { FeeModel } from './fee-model.ts';
 import { SeededLatencyModel } from './latency-model.ts';
 import { MatchingEngine } from './matching-engine.ts';
 import { PaperOrder } from './paper-order.ts';
-import { SeededRandom } from './random.ts';
+import { SeededRandom } from '../../common/random.ts';
 
 export interface PaperVenueAdapterOptions {
   readonly venue: VenueId;

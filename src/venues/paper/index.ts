@@ -8,4 +8,4 @@ export {
 } from './config.ts';
 export { FeeModel, type Liquidity } from './fee-model.ts';
 export { SeededLatencyModel } from './latency-model.ts';
-export { SeededRandom } from './random.ts';
+export { SeededRandom } from '../../common/random.ts';

@@ -3,7 +3,7 @@
 import { describe, expect, it } from 'vitest';
 import { LatencyModelSchema } from '../../common/registry.ts';
 import { SeededLatencyModel } from './latency-model.ts';
-import { SeededRandom } from './random.ts';
+import { SeededRandom } from '../../common/random.ts';
 
 const model = (base: number, jitter: number, seed = 1) =>
   new SeededLatencyModel(

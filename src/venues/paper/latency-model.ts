@@ -1,7 +1,7 @@
 // Simulated one-way latency of requests to the paper venue: a fixed base plus seeded uniform jitter.
 
 import type { LatencyModel } from '../../common/registry.ts';
-import type { SeededRandom } from './random.ts';
+import type { SeededRandom } from '../../common/random.ts';
 
 export class SeededLatencyModel {
   private readonly baseMicros: number;

@@ -1,8 +1,9 @@
-// Seeded pseudo-random numbers for the synthetic market: mulberry32 uniforms and Box–Muller normals.
+// Seeded pseudo-random numbers (mulberry32 uniforms, Box–Muller normals): one seed reproduces a run of the
+// synthetic market, the paper venues' latency and anything else simulated.
 
 /**
  * mulberry32: a 32-bit state generator, period 2^32, fast and good enough for simulation (not for
- * cryptography). Every number the synthetic market draws comes from one of these, so a seed reproduces a run.
+ * cryptography).
  */
 export class SeededRandom {
   private state: number;
@@ -10,8 +11,8 @@ export class SeededRandom {
   private hasSpare = false;
 
   constructor(seed: number) {
-    // Mix the seed once so nearby seeds (1, 2, 3) start far apart.
-    this.state = SeededRandom.mix(seed >>> 0);
+    // Mix the seed once so nearby seeds (1, 2, 3) start far apart; non-finite seeds fold to a constant.
+    this.state = SeededRandom.mix(Number.isFinite(seed) ? Math.trunc(seed) >>> 0 : 0x9e3779b9);
   }
 
   /** Next 32-bit unsigned integer. */
@@ -28,9 +29,20 @@ export class SeededRandom {
     return (this.nextUint32() + 0.5) / 4294967296;
   }
 
+  /** Uniform in [0, 1). */
+  next(): number {
+    return this.nextUint32() / 4294967296;
+  }
+
   /** Uniform integer in [0, n). */
   integer(n: number): number {
     return Math.floor(this.uniform() * n);
+  }
+
+  /** Uniform integer in [0, bound); 0 when bound ≤ 1. */
+  nextInt(bound: number): number {
+    if (!(bound > 1)) return 0;
+    return Math.floor(this.next() * bound);
   }
 
   /** Standard normal (Box–Muller); the second value of each pair is kept for the next call. */
