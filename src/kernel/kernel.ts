@@ -75,6 +75,7 @@ export class Kernel {
   readonly candleTimeframes: readonly string[];
   private readonly subscriptions: Subscription[] = [];
   private readonly candleStreams = new Map<string, `candles.${string}`>();
+  private readonly venueOfInstrument = new Map<InstrumentId, PaperVenueAdapter>();
   private started = false;
 
   private constructor(
@@ -104,6 +105,9 @@ export class Kernel {
     this.venues = parts.venues;
     this.paperVenues = parts.paperVenues;
     this.store = options.store;
+    for (const adapter of parts.paperVenues)
+      for (const instrument of parts.registry.instruments.values())
+        if (instrument.venue === adapter.venue) this.venueOfInstrument.set(instrument.id, adapter);
     this.candleTimeframes = options.candleTimeframes ?? [];
     this.reconciler = new Reconciler({ clock: parts.clock, bus: parts.bus });
   }
@@ -226,9 +230,6 @@ export class Kernel {
     this.watch();
     this.risk.start();
     this.oms.start();
-    // Venues see market data before strategies do (subscribed first): resting orders match on this tick's
-    // prices before any strategy reacts to it.
-    for (const adapter of this.paperVenues) this.feedVenue(adapter);
     const report = await this.reconcile();
     if (report.breaks.length > 0) {
       this.risk.setTradingState('HALTED');
@@ -260,25 +261,15 @@ export class Kernel {
       this.subscriptions.push(this.bus.subscribe(Streams.candles(tf), 'kernel', mark));
   }
 
-  private feedVenue(adapter: PaperVenueAdapter): void {
-    const venue = adapter.venue;
-    const mine = new Set<InstrumentId>();
-    for (const instrument of this.registry.instruments.values())
-      if (instrument.venue === venue) mine.add(instrument.id);
-    const handler = (m: MarketData): void => {
-      if (mine.has(m.instrumentId)) adapter.onMarketData(m);
-    };
-    const group = `venue:${venue}`;
-    this.subscriptions.push(
-      this.bus.subscribe(Streams.ticks, group, handler),
-      this.bus.subscribe(Streams.books, group, handler),
-    );
-    for (const tf of this.candleTimeframes)
-      this.subscriptions.push(this.bus.subscribe(Streams.candles(tf), group, handler));
-  }
-
-  /** Publishes a market-data message on its stream. */
+  /**
+   * Feeds a market-data message to the paper venue that lists the instrument, then publishes it on its stream.
+   * The venue goes first, so whatever it fills on this message (a market order decided on the previous bar's
+   * close filling at this bar's open, a resting limit the quote crossed) is booked and seen by the strategy
+   * before the strategy sees the message itself: no look-ahead, no acting on a stale position.
+   */
   publishMarketData(m: MarketData): void {
+    const venue = this.venueOfInstrument.get(m.instrumentId);
+    if (venue !== undefined) venue.onMarketData(m);
     switch (m.type) {
       case 'quote':
       case 'trade':

@@ -145,7 +145,7 @@ export class Reconciler {
             actual: `filled ${report.filledQuantity}`,
             message: `filled quantity of ${report.clientOrderId} differs`,
           });
-        } else if (!PENDING.has(oms.status) && isTerminal(oms.status) !== isTerminal(report.status)) {
+        } else if (!this.inFlight(oms, now) && isTerminal(oms.status) !== isTerminal(report.status)) {
           breaks.push({
             code: 'RECON_STATUS_MISMATCH',
             venue,
@@ -159,7 +159,7 @@ export class Reconciler {
       }
       for (const oms of omsOrders) {
         if (reportById.has(oms.clientOrderId) || isTerminal(oms.status)) continue;
-        if (PENDING.has(oms.status) && now - oms.tsLast < this.grace) continue;
+        if (this.inFlight(oms, now)) continue;
         ordersChecked++;
         breaks.push({
           code: 'RECON_MISSING_ORDER',
@@ -266,5 +266,13 @@ export class Reconciler {
       });
     }
     return report;
+  }
+
+  /**
+   * A request (submit, cancel, modify) sent less than the grace ago: the venue's answer may still be on its
+   * way, so the OMS's status is not yet comparable. Older than that, it is stuck and must be reported.
+   */
+  private inFlight(order: ReconcilableOrder, now: number): boolean {
+    return PENDING.has(order.status) && now - order.tsLast < this.grace;
   }
 }
