@@ -19,7 +19,7 @@ import {
   type VenueId,
 } from '../model/index.ts';
 import { OmsEngine, type VenueAdapter } from '../oms/index.ts';
-import { Reconciler, type ReconcilableOrder, type ReconciliationReport } from '../reconciler/index.ts';
+import { reconcilableOrders, Reconciler, type ReconciliationReport } from '../reconciler/index.ts';
 import { loadPolicyConfig, loadRiskConfig, RiskEngine } from '../risk/index.ts';
 import type { Store } from '../store/store.ts';
 import { StrategiesConfigSchema, StrategyEngine, type StrategiesConfig } from '../strategy/index.ts';
@@ -295,7 +295,7 @@ export class Kernel {
     const positions = new Map<InstrumentId, number>();
     for (const p of this.ledger.ledger.positions()) positions.set(p.instrumentId, p.quantity);
     const report = await this.reconciler.reconcile(
-      { orders: reconcilable(this.oms.allOrders()), positions },
+      { orders: reconcilableOrders(this.oms.allOrders()), positions },
       [...this.venues.values()],
     );
     this.lastReconciliation = report;
@@ -348,18 +348,6 @@ export class Kernel {
 
 import type { OmsOrder } from '../oms/index.ts';
 import type { OrderRecord } from '../store/store.ts';
-
-function* reconcilable(orders: Iterable<OmsOrder>): Iterable<ReconcilableOrder> {
-  for (const o of orders)
-    yield {
-      clientOrderId: o.request.clientOrderId,
-      venue: o.venue,
-      status: o.status,
-      filledQuantity: o.filledQuantity,
-      tsLast: o.tsLast,
-      fills: o.fills,
-    };
-}
 
 export function toOrderRecord(o: OmsOrder): OrderRecord {
   const r = o.request;

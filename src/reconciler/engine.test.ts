@@ -23,6 +23,7 @@ import {
 import { OmsEngine, type OmsOrder } from '../oms/index.ts';
 import { PaperVenueAdapter } from '../venues/paper/index.ts';
 import {
+  reconcilableOrders,
   Reconciler,
   type ReconcilableOrder,
   type ReconciliationBreak,
@@ -42,21 +43,6 @@ const XOM_A = instrumentId('XOM', 'SIM-A');
 interface DeskOptions {
   /** One-way request latency of SIM-B (µs); 0 answers inside the call. */
   readonly latencyB?: number;
-}
-
-/** The OMS's orders as the reconciler sees them: the same mapping as the kernel's `reconcilable()`. */
-function reconcilable(orders: Iterable<OmsOrder>): ReconcilableOrder[] {
-  const out: ReconcilableOrder[] = [];
-  for (const o of orders)
-    out.push({
-      clientOrderId: o.request.clientOrderId,
-      venue: o.venue,
-      status: o.status,
-      filledQuantity: o.filledQuantity,
-      tsLast: o.tsLast,
-      fills: o.fills,
-    });
-  return out;
 }
 
 function makeDesk(options: DeskOptions = {}) {
@@ -196,7 +182,7 @@ function makeDesk(options: DeskOptions = {}) {
       return out;
     },
     async reconcile(
-      orders: Iterable<ReconcilableOrder> = reconcilable(oms.allOrders()),
+      orders: Iterable<ReconcilableOrder> = reconcilableOrders(oms.allOrders()),
       adapters: readonly PaperVenueAdapter[] = [venueA, venueB],
     ): Promise<ReconciliationReport> {
       const report = await reconciler.reconcile({ orders, positions: desk.positions() }, adapters);
@@ -437,7 +423,7 @@ describe('Reconciler', () => {
     it.each(cases)('reports RECON_FILL_MISMATCH on the $field', async ({ alter, expected }) => {
       const desk = makeDesk();
       const { filled } = await tradeCleanDay(desk);
-      const orders = reconcilable(desk.oms.allOrders());
+      const orders = reconcilableOrders(desk.oms.allOrders());
       expect((await desk.reconcile(orders)).breaks).toEqual([]);
 
       const fill = desk.order(filled).fills[0]!;
@@ -462,7 +448,7 @@ describe('Reconciler', () => {
       const desk = makeDesk();
       const { filled } = await tradeCleanDay(desk);
       const fill = desk.order(filled).fills[0]!;
-      const nudged = reconcilable(desk.oms.allOrders()).map((o) =>
+      const nudged = reconcilableOrders(desk.oms.allOrders()).map((o) =>
         o.clientOrderId === filled.clientOrderId
           ? { ...o, fills: [{ ...fill, lastPrice: fill.lastPrice + 1e-12 }] }
           : o,
@@ -657,7 +643,7 @@ describe('Reconciler', () => {
     desk.venueB.setConnected(true);
     const quiet = new Reconciler({ clock: desk.clock });
     const report = await quiet.reconcile(
-      { orders: reconcilable(desk.oms.allOrders()), positions: desk.positions() },
+      { orders: reconcilableOrders(desk.oms.allOrders()), positions: desk.positions() },
       [desk.venueA, desk.venueB],
     );
     await desk.bus.flush();

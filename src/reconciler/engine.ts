@@ -13,6 +13,7 @@ import {
   type OrderStatus,
   type VenueId,
 } from '../model/index.ts';
+import type { OmsOrder } from '../oms/engine.ts';
 import type { VenueAdapter } from '../oms/venue.ts';
 
 export type BreakCode =
@@ -52,6 +53,21 @@ export interface ReconcilableOrder {
   readonly filledQuantity: number;
   readonly tsLast: number;
   readonly fills: readonly OrderFilled[];
+}
+
+/** The OMS's orders as the reconciler sees them. */
+export function reconcilableOrders(orders: Iterable<OmsOrder>): ReconcilableOrder[] {
+  const out: ReconcilableOrder[] = [];
+  for (const o of orders)
+    out.push({
+      clientOrderId: o.request.clientOrderId,
+      venue: o.venue,
+      status: o.status,
+      filledQuantity: o.filledQuantity,
+      tsLast: o.tsLast,
+      fills: o.fills,
+    });
+  return out;
 }
 
 export interface ReconciliationInput {
