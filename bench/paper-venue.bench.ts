@@ -14,12 +14,15 @@ import {
   type QuoteTick,
 } from '../src/model/index.ts';
 import { PaperVenueAdapter } from '../src/venues/paper/index.ts';
+import { printMachine } from './machine.ts';
+import { report, type BenchResult } from './results.ts';
 
 const EVENTS = Number(process.env.EVENTS ?? 5_000_000);
 const LATENCY_SAMPLES = Number(process.env.SAMPLES ?? 200_000);
 const RUNS = 3;
 const RING = 4096;
 const SYMBOLS = ['AAPL', 'MSFT', 'JPM', 'XOM'];
+const results: BenchResult[] = [];
 
 const registry = parseRegistry({
   venues: { PAPER: { adapter: 'paper', fees: { makerBps: -0.2, takerBps: 0.5 }, cash: { USD: 1e12 } } },
@@ -152,6 +155,13 @@ function throughput(label: string, messages: readonly MarketData[], restingPerIn
     if (fills !== 0) throw new Error(`${label}: unexpected fills`);
   }
   console.log(`${label.padEnd(52)} ${Math.round(best).toLocaleString('en-US').padStart(13)} events/s`);
+  results.push({
+    bench: 'paper-venue',
+    name: `paper venue, ${label}`,
+    value: best,
+    unit: 'events/s',
+    note: `best of ${RUNS}`,
+  });
 }
 
 /** Submit → fill latency of a market order against a fresh L1 quote, zero venue latency. */
@@ -202,8 +212,19 @@ function submitToFill(): void {
   console.log(
     `${'submit → fill (market vs L1, zero latency)'.padEnd(52)} p50 ${at(0.5).toFixed(2)} µs  p99 ${at(0.99).toFixed(2)} µs  max ${at(1).toFixed(2)} µs`,
   );
+  for (const [name, q] of [
+    ['p50', 0.5],
+    ['p99', 0.99],
+  ] as const)
+    results.push({
+      bench: 'paper-venue',
+      name: `paper venue submit → fill, ${name}`,
+      value: at(q),
+      unit: 'µs',
+    });
 }
 
+printMachine('paper venue bench: matching engine alone');
 console.log(`paper venue bench: ${EVENTS.toLocaleString('en-US')} events per run, best of ${RUNS}`);
 const barRing = bars();
 const quoteRing = quotes();
@@ -215,3 +236,4 @@ throughput('quotes (L1), 10 resting orders per instrument', quoteRing, 5);
 throughput('books (10 levels), no working orders', bookRing, 0);
 throughput('books (10 levels), 10 resting orders per instrument', bookRing, 5);
 submitToFill();
+report(results);

@@ -5,10 +5,13 @@ import { loadRegistry } from '../src/common/registry.ts';
 import { Streams } from '../src/common/topics.ts';
 import { clientOrderId, instrumentId, strategyId, type SubmitOrder } from '../src/model/index.ts';
 import { RiskEngine, loadPolicyConfig, loadRiskConfig } from '../src/risk/index.ts';
+import { printMachine } from './machine.ts';
+import { report, type BenchResult } from './results.ts';
 
 const ITERATIONS = Number(process.env.ITERATIONS ?? 5_000_000);
 const RUNS = 5;
 
+printMachine('risk bench: pre-trade risk checks');
 const bus = new MemoryBus();
 const clock = new SimulatedClock(1_700_000_000_000_000);
 const engine = new RiskEngine({
@@ -79,6 +82,7 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)] ?? 0;
 }
 
+const results: BenchResult[] = [];
 for (const [name, command] of [
   ['passing limit order', passing],
   ['denied limit order (price collar)', denied],
@@ -91,5 +95,14 @@ for (const [name, command] of [
   console.log(
     `risk check, ${name}: median ${Math.round(median(rates)).toLocaleString('en-US')} checks/s over ${RUNS} runs of ${ITERATIONS.toLocaleString('en-US')} (${text})`,
   );
+  results.push({
+    bench: 'risk',
+    name: `pre-trade risk check, ${name}`,
+    value: median(rates),
+    unit: 'checks/s',
+    budget: { kind: 'min', value: 1_000_000 },
+    note: `median of ${RUNS} runs of ${ITERATIONS.toLocaleString('en-US')}`,
+  });
 }
 engine.stop();
+report(results);

@@ -47,4 +47,41 @@ describe('MemoryBus', () => {
     });
     expect(order).toEqual(['bar', 'a', 'b', 'c']);
   });
+
+  it('keeps FIFO order when a drain queues more than the ring holds (the ring grows)', () => {
+    const bus = new MemoryBus();
+    const seen: number[] = [];
+    bus.subscribe(Streams.alerts, 'g', (m) => {
+      seen.push(m.tsEvent);
+      if (m.tsEvent === -1)
+        for (let i = 0; i < 5000; i++)
+          bus.publish(Streams.alerts, {
+            type: 'alert',
+            severity: 'info',
+            code: 'T',
+            source: 't',
+            message: '',
+            tsEvent: i,
+          });
+    });
+    bus.publish(Streams.alerts, {
+      type: 'alert',
+      severity: 'info',
+      code: 'T',
+      source: 't',
+      message: '',
+      tsEvent: -1,
+    });
+    expect(seen).toEqual([-1, ...Array.from({ length: 5000 }, (_, i) => i)]);
+    // and it goes on working after growing
+    bus.publish(Streams.alerts, {
+      type: 'alert',
+      severity: 'info',
+      code: 'T',
+      source: 't',
+      message: '',
+      tsEvent: 7,
+    });
+    expect(seen.at(-1)).toBe(7);
+  });
 });

@@ -63,10 +63,13 @@ export class MemoryControlPlane implements ControlPlane {
 export class MemoryBus implements Bus {
   readonly control: MemoryControlPlane;
   private readonly streams = new Map<string, Group[]>();
-  // Parallel arrays used as a FIFO ring: no object allocated per publish.
-  private queueStreams: string[] = [];
-  private queueMessages: unknown[] = [];
+  // A FIFO ring of parallel arrays (capacity a power of two, doubled when full): no object allocated per
+  // publish and no array resized in the steady state.
+  private queueStreams: (string | undefined)[] = new Array<string | undefined>(1024).fill(undefined);
+  private queueMessages: unknown[] = new Array<unknown>(1024).fill(undefined);
+  private mask = 1023;
   private head = 0;
+  private tail = 0;
   private draining = false;
   private readonly pending = new Set<Promise<void>>();
   private readonly errorListeners = new Set<(error: unknown, stream: string, group: string) => void>();
@@ -78,9 +81,27 @@ export class MemoryBus implements Bus {
   }
 
   publish<S extends StreamName>(stream: S, message: MessageOf<S>): void {
-    this.queueStreams.push(stream);
-    this.queueMessages.push(message);
+    if (this.tail - this.head > this.mask) this.grow();
+    const slot = this.tail & this.mask;
+    this.queueStreams[slot] = stream;
+    this.queueMessages[slot] = message;
+    this.tail++;
     if (!this.draining) this.drain();
+  }
+
+  private grow(): void {
+    const size = this.mask + 1;
+    const streams = new Array<string | undefined>(size * 2).fill(undefined);
+    const messages = new Array<unknown>(size * 2).fill(undefined);
+    for (let i = this.head; i < this.tail; i++) {
+      streams[i - this.head] = this.queueStreams[i & this.mask];
+      messages[i - this.head] = this.queueMessages[i & this.mask];
+    }
+    this.tail -= this.head;
+    this.head = 0;
+    this.queueStreams = streams;
+    this.queueMessages = messages;
+    this.mask = size * 2 - 1;
   }
 
   subscribe<S extends StreamName>(stream: S, group: string, handler: Handler<MessageOf<S>>): Subscription {
@@ -121,11 +142,12 @@ export class MemoryBus implements Bus {
   private drain(): void {
     this.draining = true;
     try {
-      while (this.head < this.queueStreams.length) {
-        const i = this.head++;
-        const stream = this.queueStreams[i] as string;
-        const message = this.queueMessages[i];
-        this.queueMessages[i] = undefined;
+      while (this.head < this.tail) {
+        const slot = this.head & this.mask;
+        const stream = this.queueStreams[slot] as string;
+        const message = this.queueMessages[slot];
+        this.queueMessages[slot] = undefined;
+        this.head++;
         const groups = this.streams.get(stream);
         if (groups) {
           for (let g = 0; g < groups.length; g++) {
@@ -139,9 +161,6 @@ export class MemoryBus implements Bus {
         }
       }
     } finally {
-      this.queueStreams.length = 0;
-      this.queueMessages.length = 0;
-      this.head = 0;
       this.draining = false;
     }
   }

@@ -7,4 +7,5 @@ export * from './logging.ts';
 export * from './topics.ts';
 export * from './histogram.ts';
 export * from './random.ts';
+export * from './price-board.ts';
 export * from './registry.ts';

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Bus, Subscription } from '../common/bus.ts';
 import { LiveClock, SimulatedClock, type Clock } from '../common/clock.ts';
 import { loadConfigFile } from '../common/config.ts';
+import { PriceBoard } from '../common/price-board.ts';
 import { createLogger, type Logger } from '../common/logging.ts';
 import { loadRegistry, type Registry } from '../common/registry.ts';
 import { Streams } from '../common/topics.ts';
@@ -67,7 +68,7 @@ export class Kernel {
   readonly store: Store | undefined;
   lastReconciliation: ReconciliationReport | undefined;
   /** Last reference price per instrument (for marks, PnL and the API). */
-  readonly marks = new Map<InstrumentId, number>();
+  readonly marks = new PriceBoard<InstrumentId>();
   /** Denials by reason code, counted from orders.rejected. */
   readonly denials = new Map<string, number>();
   /** Venue rejections by reason code, counted from orders.events. */

@@ -75,7 +75,8 @@ export class OmsEngine {
   private readonly log: Logger;
   private readonly orders = new Map<ClientOrderId, OmsOrder>();
   private readonly open = new Map<ClientOrderId, OmsOrder>();
-  private readonly seenFills = new Set<string>();
+  /** Trade ids seen per venue (nested, so no key string is built per fill). */
+  private readonly seenFills = new Map<VenueId, Set<string>>();
   private readonly quotes = new Map<InstrumentId, VenueQuote>();
   private readonly dirty = new Set<ClientOrderId>();
   private subscriptions: Subscription[] = [];
@@ -397,24 +398,27 @@ export class OmsEngine {
       return;
     }
     const r = order.request;
-    const base = {
-      clientOrderId: r.clientOrderId,
-      strategyId: r.strategyId,
-      instrumentId: r.instrumentId,
-      tsEvent: event.tsEvent,
-      tsInit: this.clock.now(),
-    };
+    const id = r.clientOrderId;
+    const strategy = r.strategyId;
+    const instrument = r.instrumentId;
+    const ts = event.tsEvent;
+    // One literal per event type (no shared base object spread): this runs for every venue event.
     switch (event.kind) {
       case 'accepted': {
         order.venueOrderId = event.venueOrderId;
         if (!this.transition(order, 'accept')) return;
         this.counters.accepted++;
-        this.recordAck(order, base.tsInit);
+        const now = this.clock.now();
+        this.recordAck(order, now);
         this.publishEvent({
-          ...base,
           type: 'order_accepted',
+          clientOrderId: id,
+          strategyId: strategy,
+          instrumentId: instrument,
           venue: event.venue,
           venueOrderId: event.venueOrderId,
+          tsEvent: ts,
+          tsInit: now,
         });
         return;
       }
@@ -422,18 +426,29 @@ export class OmsEngine {
         if (!this.transition(order, 'reject')) return;
         order.lastReason = event.reason;
         this.counters.rejected++;
-        this.routedAt.delete(r.clientOrderId);
+        this.routedAt.delete(id);
         this.publishEvent({
-          ...base,
           type: 'order_rejected',
+          clientOrderId: id,
+          strategyId: strategy,
+          instrumentId: instrument,
           venue: event.venue,
           reason: event.reason,
           message: event.message,
+          tsEvent: ts,
+          tsInit: this.clock.now(),
         });
         return;
       case 'triggered':
         if (!this.transition(order, 'trigger')) return;
-        this.publishEvent({ ...base, type: 'order_triggered' });
+        this.publishEvent({
+          type: 'order_triggered',
+          clientOrderId: id,
+          strategyId: strategy,
+          instrumentId: instrument,
+          tsEvent: ts,
+          tsInit: this.clock.now(),
+        });
         return;
       case 'modified':
         if (!this.transition(order, 'modified')) return;
@@ -441,57 +456,88 @@ export class OmsEngine {
         order.price = event.price;
         order.triggerPrice = event.triggerPrice;
         this.publishEvent({
-          ...base,
           type: 'order_modified',
+          clientOrderId: id,
+          strategyId: strategy,
+          instrumentId: instrument,
           quantity: event.quantity,
           price: event.price,
           triggerPrice: event.triggerPrice,
+          tsEvent: ts,
+          tsInit: this.clock.now(),
         });
         return;
       case 'modify_rejected':
         if (!this.transition(order, 'modify_rejected')) return;
         this.publishEvent({
-          ...base,
           type: 'order_modify_rejected',
+          clientOrderId: id,
+          strategyId: strategy,
+          instrumentId: instrument,
           reason: event.reason,
           message: event.message,
+          tsEvent: ts,
+          tsInit: this.clock.now(),
         });
         return;
       case 'canceled': {
-        const reason = this.cancelReasons.get(r.clientOrderId) ?? event.reason;
+        const reason = this.cancelReasons.get(id) ?? event.reason;
         if (!this.transition(order, 'cancel')) return;
         order.lastReason = reason;
         this.counters.canceled++;
-        this.publishEvent({ ...base, type: 'order_canceled', reason });
+        this.publishEvent({
+          type: 'order_canceled',
+          clientOrderId: id,
+          strategyId: strategy,
+          instrumentId: instrument,
+          reason,
+          tsEvent: ts,
+          tsInit: this.clock.now(),
+        });
         return;
       }
       case 'cancel_rejected':
         if (!this.transition(order, 'cancel_rejected')) return;
-        this.cancelReasons.delete(r.clientOrderId);
+        this.cancelReasons.delete(id);
         this.publishEvent({
-          ...base,
           type: 'order_cancel_rejected',
+          clientOrderId: id,
+          strategyId: strategy,
+          instrumentId: instrument,
           reason: event.reason,
           message: event.message,
+          tsEvent: ts,
+          tsInit: this.clock.now(),
         });
         return;
       case 'expired':
         if (!this.transition(order, 'expire')) return;
-        this.publishEvent({ ...base, type: 'order_expired' });
+        this.publishEvent({
+          type: 'order_expired',
+          clientOrderId: id,
+          strategyId: strategy,
+          instrumentId: instrument,
+          tsEvent: ts,
+          tsInit: this.clock.now(),
+        });
         return;
       case 'fill':
-        this.applyFill(order, event, base.tsInit);
+        this.applyFill(order, event, this.clock.now());
         return;
     }
   }
 
   private applyFill(order: OmsOrder, event: Extract<VenueEvent, { kind: 'fill' }>, tsInit: number): void {
-    const key = `${event.venue}|${event.tradeId}`;
-    if (this.seenFills.has(key)) {
+    let seen = this.seenFills.get(event.venue);
+    if (seen === undefined) {
+      seen = new Set<string>();
+      this.seenFills.set(event.venue, seen);
+    }
+    if (seen.has(event.tradeId)) {
       this.counters.duplicateFills++;
       return;
     }
-    this.seenFills.add(key);
+    seen.add(event.tradeId);
     const instrument = this.registry.instruments.get(event.instrumentId);
     const decimals = instrument?.quantityDecimals ?? 8;
     const filled = quantize(order.filledQuantity + event.quantity, decimals);

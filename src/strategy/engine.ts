@@ -6,6 +6,7 @@ import type { Bus, Subscription } from '../common/bus.ts';
 import type { Clock } from '../common/clock.ts';
 import type { Logger } from '../common/logging.ts';
 import { silentLogger } from '../common/logging.ts';
+import { PriceBoard } from '../common/price-board.ts';
 import type { Registry } from '../common/registry.ts';
 import { ControlKeys, Streams } from '../common/topics.ts';
 import {
@@ -94,8 +95,9 @@ export class StrategyEngine {
   private readonly timeframes: readonly string[];
   private readonly slots = new Map<StrategyId, Slot>();
   private readonly slotList: Slot[] = [];
-  private readonly lastPrices = new Map<InstrumentId, number>();
-  private readonly seenTrades = new Set<string>();
+  private readonly lastPrices = new PriceBoard<InstrumentId>();
+  /** Trade ids seen per venue (nested, so no key string is built per fill). */
+  private readonly seenTrades = new Map<string, Set<string>>();
   private readonly instrumentList: readonly Instrument[];
   private subscriptions: Subscription[] = [];
   /** tsInit of the market-data message being dispatched (0 outside a dispatch). */
@@ -238,9 +240,13 @@ export class StrategyEngine {
   }
 
   private onFill(fill: OrderFilled): void {
-    const key = `${fill.venue}|${fill.tradeId}`;
-    if (this.seenTrades.has(key)) return;
-    this.seenTrades.add(key);
+    let seen = this.seenTrades.get(fill.venue);
+    if (seen === undefined) {
+      seen = new Set<string>();
+      this.seenTrades.set(fill.venue, seen);
+    }
+    if (seen.has(fill.tradeId)) return;
+    seen.add(fill.tradeId);
     const slot = this.slots.get(fill.strategyId);
     if (!slot) return;
     const order = slot.orders.get(fill.clientOrderId);
@@ -375,21 +381,21 @@ export class StrategyEngine {
     const now = this.clock.now();
     const id = makeClientOrderId(slot.id, now, ++slot.sequence);
     const type = intent.type ?? (intent.price === undefined ? 'market' : 'limit');
-    const request: OrderRequest = {
+    const request: { -readonly [K in keyof OrderRequest]: OrderRequest[K] } = {
       clientOrderId: id,
       strategyId: slot.id,
       instrumentId: intent.instrumentId,
       side: intent.side,
       type,
       quantity: intent.quantity,
-      ...(intent.price === undefined ? {} : { price: intent.price }),
-      ...(intent.triggerPrice === undefined ? {} : { triggerPrice: intent.triggerPrice }),
       timeInForce: intent.timeInForce ?? 'GTC',
       reduceOnly: intent.reduceOnly ?? false,
-      ...(intent.smartRoute ? { smartRoute: true } : {}),
-      ...(this.originTs > 0 ? { tsOrigin: this.originTs } : {}),
       tsInit: now,
     };
+    if (intent.price !== undefined) request.price = intent.price;
+    if (intent.triggerPrice !== undefined) request.triggerPrice = intent.triggerPrice;
+    if (intent.smartRoute) request.smartRoute = true;
+    if (this.originTs > 0) request.tsOrigin = this.originTs;
     slot.orders.set(id, {
       clientOrderId: id,
       instrumentId: intent.instrumentId,
