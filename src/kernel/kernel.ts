@@ -8,12 +8,13 @@ import { loadConfigFile } from '../common/config.ts';
 import { PriceBoard } from '../common/price-board.ts';
 import { createLogger, type Logger } from '../common/logging.ts';
 import { loadRegistry, type Registry } from '../common/registry.ts';
-import { Streams } from '../common/topics.ts';
+import { ControlKeys, Streams } from '../common/topics.ts';
 import { MemoryBus, MemoryControlPlane } from '../bus/memory.ts';
 import { LedgerEngine } from '../ledger/index.ts';
 import {
   currencyDecimals,
   referencePrice,
+  type OrderFilled,
   toMinor,
   type InstrumentId,
   type MarketData,
@@ -28,6 +29,14 @@ import { PaperVenueAdapter } from '../venues/paper/index.ts';
 import { instantiateStrategy } from './strategy-loader.ts';
 
 export type KernelMode = 'backtest' | 'paper' | 'live';
+
+/**
+ * What a process runs. The embedded deployment runs them all in one process; the distributed one runs one
+ * (or a few) per process, over the Redis bus: `strategy` (the runner), `risk`, `router` (OMS, venues,
+ * reconciliation), `ledger` (the booking ledger, with the store).
+ */
+export type KernelComponent = 'strategy' | 'risk' | 'router' | 'ledger';
+export const KERNEL_COMPONENTS: readonly KernelComponent[] = ['strategy', 'risk', 'router', 'ledger'];
 
 export interface KernelOptions {
   readonly mode: KernelMode;
@@ -45,6 +54,16 @@ export interface KernelOptions {
   readonly strategies?: StrategiesConfig;
   /** Base folder for relative strategy file paths (defaults to configDir). */
   readonly strategiesBaseDir?: string;
+  /** The components this process starts (default: all). Every engine is built; only these start. */
+  readonly components?: readonly KernelComponent[];
+  /**
+   * How paper venues get market data: `direct` (publishMarketData feeds the venue before the bus, so fills on a
+   * bar are booked before strategies see it) or `bus` (the router subscribes to the market-data streams: the
+   * distributed deployment, where the feed is another process). Default: direct on the in-process bus.
+   */
+  readonly venueFeed?: 'direct' | 'bus';
+  /** Consumer name of this process in bus groups that must be per-process (a ledger follower). */
+  readonly processName?: string;
 }
 
 export interface ComponentHealth {
@@ -74,6 +93,8 @@ export class Kernel {
   /** Venue rejections by reason code, counted from orders.events. */
   readonly venueRejects = new Map<string, number>();
   readonly candleTimeframes: readonly string[];
+  readonly components: ReadonlySet<KernelComponent>;
+  readonly venueFeed: 'direct' | 'bus';
   private readonly subscriptions: Subscription[] = [];
   private readonly candleStreams = new Map<string, `candles.${string}`>();
   private readonly venueOfInstrument = new Map<InstrumentId, PaperVenueAdapter>();
@@ -106,6 +127,8 @@ export class Kernel {
     this.venues = parts.venues;
     this.paperVenues = parts.paperVenues;
     this.store = options.store;
+    this.components = new Set(options.components ?? KERNEL_COMPONENTS);
+    this.venueFeed = options.venueFeed ?? (parts.bus instanceof MemoryBus ? 'direct' : 'bus');
     for (const adapter of parts.paperVenues)
       for (const instrument of parts.registry.instruments.values())
         if (instrument.venue === adapter.venue) this.venueOfInstrument.set(instrument.id, adapter);
@@ -171,14 +194,18 @@ export class Kernel {
       logger: logger.child('risk'),
     });
     const oms = new OmsEngine({ bus, clock, registry, venues, logger: logger.child('oms') });
-    // With a store, the ledger continues from what it holds (journal numbering, positions, cash).
+    // With a store, the ledger continues from what it holds (journal numbering, positions, cash). A process
+    // without the ledger component keeps a follower: rebuilt from the store, fed by fills in a group of its
+    // own, writing nothing.
+    const books = (options.components ?? KERNEL_COMPONENTS).includes('ledger');
     const restored = options.store ? await LedgerEngine.restore(options.store, registry) : undefined;
     const ledger = new LedgerEngine({
       bus,
       registry,
       clock,
-      ...(options.store ? { store: options.store } : {}),
+      ...(options.store && books ? { store: options.store } : {}),
       ...(restored ? { ledger: restored } : {}),
+      ...(books ? {} : { group: `ledger-follower:${options.processName ?? 'local'}` }),
       logger: logger.child('ledger'),
     });
     const strategies = new StrategyEngine({
@@ -216,30 +243,65 @@ export class Kernel {
   async start(): Promise<ReconciliationReport> {
     if (this.started) throw new Error('kernel already started');
     this.started = true;
-    for (const adapter of this.venues.values()) await adapter.connect();
-    // Opening capital: each paper venue's configured cash is deposited in the ledger once.
-    for (const [venue, config] of this.registry.venues) {
-      if (!this.venues.has(venue)) continue;
-      for (const [currency, amount] of Object.entries(config.cash))
-        await this.ledger.deposit(
-          currency,
-          toMinor(amount, currencyDecimals(currency)),
-          `capital:${venue}:${currency}`,
-        );
-    }
+    const run = this.components;
+    if (run.has('router')) for (const adapter of this.venues.values()) await adapter.connect();
+    // Opening capital: each paper venue's configured cash is deposited in the ledger once (idempotent by ref).
+    if (run.has('ledger'))
+      for (const [venue, config] of this.registry.venues) {
+        if (!this.venues.has(venue)) continue;
+        for (const [currency, amount] of Object.entries(config.cash))
+          await this.ledger.deposit(
+            currency,
+            toMinor(amount, currencyDecimals(currency)),
+            `capital:${venue}:${currency}`,
+          );
+      }
     await this.ledger.start();
     this.watch();
-    this.risk.start();
-    this.oms.start();
-    const report = await this.reconcile();
-    if (report.breaks.length > 0) {
-      this.risk.setTradingState('HALTED');
-      this.logger.error('startup reconciliation found breaks: trading halted', {
-        breaks: report.breaks.length,
-      });
+    if (run.has('risk')) this.risk.start();
+    let report: ReconciliationReport = {
+      ts: this.clock.now(),
+      venues: [],
+      ordersChecked: 0,
+      fillsChecked: 0,
+      positionsChecked: 0,
+      breaks: [],
+    };
+    if (run.has('router')) {
+      if (this.store) {
+        // The order book of record continues from the store: ids already seen stay seen after a restart.
+        const fills: OrderFilled[] = [];
+        for (const entry of await this.store.loadLedgerEntries())
+          if (entry.kind === 'fill') fills.push(entry.fill);
+        this.oms.restore(await this.store.loadOrders(), fills);
+      }
+      if (this.venueFeed === 'bus') this.feedVenuesFromBus();
+      this.oms.start();
+      report = await this.reconcile();
+      if (report.breaks.length > 0) {
+        // Every process obeys the kill switch; it stays on until an operator has looked and releases it.
+        await this.bus.control.set(ControlKeys.killSwitch, 'enabled', 'true');
+        this.logger.error('startup reconciliation found breaks: kill switch engaged, trading halted', {
+          breaks: report.breaks.length,
+        });
+      }
     }
-    this.strategies.start();
+    if (run.has('strategy')) this.strategies.start();
     return report;
+  }
+
+  /** The distributed deployment: the router's paper venues follow the market-data streams. */
+  private feedVenuesFromBus(): void {
+    const feed = (m: MarketData): void => {
+      this.venueOfInstrument.get(m.instrumentId)?.onMarketData(m);
+    };
+    const group = 'venue-feed';
+    this.subscriptions.push(
+      this.bus.subscribe(Streams.ticks, group, feed),
+      this.bus.subscribe(Streams.books, group, feed),
+    );
+    for (const tf of this.candleTimeframes)
+      this.subscriptions.push(this.bus.subscribe(Streams.candles(tf), group, feed));
   }
 
   private watch(): void {
@@ -269,8 +331,7 @@ export class Kernel {
    * before the strategy sees the message itself: no look-ahead, no acting on a stale position.
    */
   publishMarketData(m: MarketData): void {
-    const venue = this.venueOfInstrument.get(m.instrumentId);
-    if (venue !== undefined) venue.onMarketData(m);
+    if (this.venueFeed === 'direct') this.venueOfInstrument.get(m.instrumentId)?.onMarketData(m);
     switch (m.type) {
       case 'quote':
       case 'trade':

@@ -28,6 +28,12 @@ export interface LedgerEngineOptions {
   readonly clock?: Clock;
   /** A ledger rebuilt by `LedgerEngine.restore`; a new empty one otherwise. */
   readonly ledger?: Ledger;
+  /**
+   * Consumer group on `fills` (default `ledger`). A process that only needs a view of the ledger (a follower:
+   * the router for reconciliation, the API) uses a group of its own and no store, so it never takes fills
+   * from the booking ledger.
+   */
+  readonly group?: string;
 }
 
 export interface LedgerEngineStats {
@@ -64,6 +70,7 @@ export class LedgerEngine {
   private readonly store: LedgerStore | undefined;
   private readonly log: Logger;
   private readonly clock: Clock | undefined;
+  private readonly group: string;
   private subscription: Subscription | undefined;
   private readonly unsaved: UnsavedEntry[] = [];
   private queued: WriteBatch | undefined;
@@ -79,6 +86,7 @@ export class LedgerEngine {
     this.bus = options.bus;
     this.registry = options.registry;
     this.store = options.store;
+    this.group = options.group ?? LEDGER_GROUP;
     this.log = (options.logger ?? silentLogger).child('ledger');
     this.clock = options.clock;
     this.ledger = options.ledger ?? new Ledger();
@@ -99,7 +107,7 @@ export class LedgerEngine {
         `restore refused ${entry.ref}: ${entry.message}`,
         0,
       );
-    this.subscription = this.bus.subscribe(Streams.fills, LEDGER_GROUP, this.onFill);
+    this.subscription = this.bus.subscribe(Streams.fills, this.group, this.onFill);
   }
 
   /** Stops consuming fills; resolves when everything booked is durable. */

@@ -45,6 +45,30 @@ export interface OmsOrder extends Order {
   readonly external: boolean;
 }
 
+/** A persisted order, as the store gives it back. */
+export interface RestoredOrder {
+  readonly clientOrderId: ClientOrderId;
+  readonly strategyId: OrderRequest['strategyId'];
+  /** The instrument sent to the venue. */
+  readonly instrumentId: InstrumentId;
+  /** The instrument the strategy asked for, when a route override changed it. */
+  readonly requestedInstrumentId?: InstrumentId;
+  readonly venue: VenueId | null;
+  readonly venueOrderId: VenueOrderId | null;
+  readonly side: OrderRequest['side'];
+  readonly type: OrderRequest['type'];
+  readonly timeInForce: OrderRequest['timeInForce'];
+  readonly quantity: number;
+  readonly price: number | null;
+  readonly triggerPrice: number | null;
+  readonly status: Order['status'];
+  readonly filledQuantity: number;
+  readonly averageFillPrice: number;
+  readonly lastReason: string | null;
+  readonly tsInit: number;
+  readonly tsLast: number;
+}
+
 export interface OmsCounters {
   submitted: number;
   accepted: number;
@@ -615,6 +639,58 @@ export class OmsEngine {
       tsEvent: now,
     });
     this.applyFill(order, event, now);
+  }
+
+  /**
+   * Rebuilds the order book of record after a restart: the persisted orders (with their latest status) and
+   * the fills booked for them. Restored ids count as seen, so a redelivered command or fill is a no-op.
+   */
+  restore(orders: readonly RestoredOrder[], fills: readonly OrderFilled[]): void {
+    for (const record of orders) {
+      if (this.orders.has(record.clientOrderId)) continue;
+      const request: OrderRequest = {
+        clientOrderId: record.clientOrderId,
+        strategyId: record.strategyId,
+        instrumentId: record.requestedInstrumentId ?? record.instrumentId,
+        side: record.side,
+        type: record.type,
+        quantity: record.quantity,
+        ...(record.price === null ? {} : { price: record.price }),
+        ...(record.triggerPrice === null ? {} : { triggerPrice: record.triggerPrice }),
+        timeInForce: record.timeInForce,
+        reduceOnly: false,
+        tsInit: record.tsInit,
+      };
+      const order: OmsOrder = {
+        request,
+        status: record.status,
+        statusBeforePending: undefined,
+        venue: record.venue ?? undefined,
+        venueOrderId: record.venueOrderId ?? undefined,
+        quantity: record.quantity,
+        price: record.price ?? undefined,
+        triggerPrice: record.triggerPrice ?? undefined,
+        filledQuantity: record.filledQuantity,
+        averageFillPrice: record.averageFillPrice,
+        lastReason: record.lastReason ?? undefined,
+        tsLast: record.tsLast,
+        executionInstrumentId: record.instrumentId,
+        fills: [],
+        external: record.strategyId === EXTERNAL_STRATEGY,
+      };
+      this.orders.set(record.clientOrderId, order);
+      if (!isTerminal(order.status)) this.open.set(record.clientOrderId, order);
+    }
+    for (const fill of fills) {
+      let seen = this.seenFills.get(fill.venue);
+      if (seen === undefined) {
+        seen = new Set<string>();
+        this.seenFills.set(fill.venue, seen);
+      }
+      if (seen.has(fill.tradeId)) continue;
+      seen.add(fill.tradeId);
+      this.orders.get(fill.clientOrderId)?.fills.push(fill);
+    }
   }
 
   /** Adds an order discovered at the venue (reconciliation) as external, so it is tracked, not ignored. */
