@@ -434,4 +434,60 @@ describe('OmsEngine', () => {
       { numRuns: 60 },
     );
   });
+
+  it('restored from its records after a restart, treats a redelivered command or fill as already seen', async () => {
+    const first = makeDesk();
+    await first.connect();
+    first.quote(AAPL_A, 99.9, 100.0);
+    const filled = first.submit({ type: 'market', price: undefined, quantity: 7 });
+    const resting = first.submit({ price: 98 });
+    const records = [...first.oms.allOrders()].map((o) => ({
+      clientOrderId: o.request.clientOrderId,
+      strategyId: o.request.strategyId,
+      instrumentId: o.executionInstrumentId,
+      venue: o.venue ?? null,
+      venueOrderId: o.venueOrderId ?? null,
+      side: o.request.side,
+      type: o.request.type,
+      timeInForce: o.request.timeInForce,
+      quantity: o.quantity,
+      price: o.price ?? null,
+      triggerPrice: o.triggerPrice ?? null,
+      status: o.status,
+      filledQuantity: o.filledQuantity,
+      averageFillPrice: o.averageFillPrice,
+      lastReason: o.lastReason ?? null,
+      tsInit: o.request.tsInit,
+      tsLast: o.tsLast,
+    }));
+    const second = makeDesk();
+    await second.connect();
+    second.oms.restore(records, first.fills);
+    expect(second.oms.order(filled.clientOrderId)!.status).toBe('FILLED');
+    expect(second.oms.order(filled.clientOrderId)!.fills).toHaveLength(1);
+    expect(second.oms.openOrders().map((o) => o.request.clientOrderId)).toEqual([resting.clientOrderId]);
+    // The command redelivered after the restart changes nothing and reaches no venue.
+    second.send({ type: 'submit_order', order: filled, tsInit: T0 });
+    expect(second.oms.counters.duplicateCommands).toBe(1);
+    expect(await second.venues.get('SIM-A' as VenueId)!.orders()).toHaveLength(0);
+    // The fill redelivered after the restart is not published again.
+    const f = first.fills[0]!;
+    second.oms.applyVenueEvent({
+      kind: 'fill',
+      venue: f.venue,
+      clientOrderId: f.clientOrderId,
+      venueOrderId: f.venueOrderId,
+      tradeId: f.tradeId,
+      instrumentId: f.instrumentId,
+      side: f.side,
+      quantity: f.lastQuantity,
+      price: f.lastPrice,
+      fee: f.fee,
+      feeCurrency: f.feeCurrency,
+      liquidity: f.liquidity,
+      tsEvent: f.tsEvent,
+    });
+    expect(second.fills).toHaveLength(0);
+    expect(second.oms.counters.duplicateFills).toBe(1);
+  });
 });
