@@ -10,11 +10,10 @@ import { LiveClock } from '../common/clock.ts';
 import { Kernel } from '../kernel/kernel.ts';
 import { readControlFile, writeControlFile } from '../kernel/control-file.ts';
 import { summarize } from '../kernel/summary.ts';
-import { SyntheticMarket } from '../marketdata/synthetic.ts';
+import { SyntheticFeed } from '../marketdata/feed.ts';
 import { buildApi } from '../services/api.ts';
 import { callChannel, ChannelUnavailable } from '../services/control-channel.ts';
 import { PgliteStore } from '../store/pglite.ts';
-import type { MarketData } from '../model/index.ts';
 import type { CliIo, CliPaths } from './context.ts';
 import { renderLine, renderScreen } from './screen.ts';
 
@@ -88,26 +87,15 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
   );
 
   // Synthetic market paced on the wall clock.
-  const instruments = kernel.registry.instruments.size;
-  const messagesPerStep = instruments * 1.5;
-  const stepMicros = Math.max(1000, Math.round((1_000_000 * messagesPerStep) / options.rate));
-  const market = new SyntheticMarket({
+  const feed = new SyntheticFeed({
     registry: kernel.registry,
+    clock,
     seed: options.seed,
-    startTime: clock.now(),
-    stepMicros,
+    rate: options.rate,
+    sink: (m) => kernel.publishMarketData(m),
   });
   const started = Date.now();
-  let stopping = false;
-  const pump = setInterval(() => {
-    if (stopping) return;
-    const now = clock.now();
-    let budget = 10_000;
-    while (market.peekTime() <= now && budget-- > 0) {
-      const m: MarketData = market.next();
-      kernel.publishMarketData({ ...m, tsInit: clock.now() });
-    }
-  }, 5);
+  feed.start();
   const persist = setInterval(
     () => void kernel.persist().catch((e: unknown) => logger.error('persist failed', { error: String(e) })),
     500,
@@ -127,18 +115,11 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
     process.once('SIGTERM', finish);
     if (options.duration > 0) setTimeout(finish, options.duration * 1000).unref();
   });
-  stopping = true;
-  const dbg = (m: string): void => {
-    if (process.env.HF_DEBUG_RUN) io.err(`[run] ${m}`);
-  };
-  dbg('stopping');
-  clearInterval(pump);
+  feed.stop();
   clearInterval(screen);
   clearInterval(persist);
   const final = await kernel.reconcile();
-  dbg('reconciled');
   await kernel.stop();
-  dbg('kernel stopped');
   const summary = summarize(kernel);
   if (options.json) io.out(JSON.stringify({ ...summary, reconciliation: final }));
   else
