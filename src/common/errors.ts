@@ -55,6 +55,7 @@ export const Reasons = {
   LEDGER_DUPLICATE_REFERENCE: 'deposit reference already used with another currency or amount',
   LEDGER_INVALID_DEPOSIT: 'deposit has an invalid currency, amount or reference',
   LEDGER_STORE_FAILED: 'booked entries could not be persisted (kept and retried)',
+  STORE_UNAVAILABLE: 'the database is unreachable (retried with backoff)',
   // reconciliation
   RECON_MISSING_FILL: 'the venue reports a fill the OMS does not have',
   RECON_UNKNOWN_FILL: 'the OMS has a fill the venue does not report',

@@ -27,7 +27,10 @@ export function maskUrl(url: string): string {
     }
     const credentialsEnd = url.lastIndexOf('@', authorityEnd - 1);
     const colon = url.indexOf(':', start);
-    head = colon >= 0 && colon < credentialsEnd ? `${url.slice(start, colon + 1)}${MASK}` : url.slice(start, credentialsEnd);
+    head =
+      colon >= 0 && colon < credentialsEnd
+        ? `${url.slice(start, colon + 1)}${MASK}`
+        : url.slice(start, credentialsEnd);
     tail = url.slice(credentialsEnd);
   }
   return `${url.slice(0, start)}${head}${tail.replace(/([?&](?:password|pass)=)[^&#]*/gi, `$1${MASK}`)}`;

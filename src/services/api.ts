@@ -10,8 +10,10 @@ import { toOrderRecord } from '../kernel/kernel.ts';
 import { isOpen, type ClientOrderId } from '../model/index.ts';
 
 export interface ApiOptions {
-  /** Allow control mutations (kill switch, strategy toggles, route overrides, reconcile). */
+  /** Allow control mutations (kill switch, strategy toggles, route overrides) and reconcile. */
   readonly allowControl: boolean;
+  /** Allow `POST /reconcile` alone (the router's health port, for the reconciler service). */
+  readonly allowReconcile?: boolean;
 }
 
 const jsonSafe = (_key: string, value: unknown): unknown =>
@@ -97,7 +99,7 @@ export function buildApi(kernel: Kernel, options: ApiOptions): FastifyInstance {
         return { key, field, value: kernel.bus.control.get(key, field) ?? null };
       },
     );
-    app.post('/reconcile', async () => kernel.reconcile());
   }
+  if (options.allowControl || options.allowReconcile) app.post('/reconcile', async () => kernel.reconcile());
   return app;
 }

@@ -5,3 +5,5 @@ export { SqlStore } from './sql-store.ts';
 export type { SqlDriver } from './sql-store.ts';
 export { checksumOf, loadMigrations, MigrationError, MIGRATIONS_DIR, runMigrations } from './migrate.ts';
 export type { Migration, SqlExecutor } from './migrate.ts';
+export { PostgresStore, StoreUnavailableError, STORE_UNAVAILABLE } from './postgres.ts';
+export type { PostgresRetryOptions, PostgresStoreOptions } from './postgres.ts';

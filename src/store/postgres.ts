@@ -17,7 +17,7 @@ import { runMigrations, type SqlExecutor } from './migrate.ts';
 import { SqlStore, type SqlDriver } from './sql-store.ts';
 
 export interface PostgresRetryOptions {
-  /** Connection attempts in all (1 = no retry). */
+  /** Connection attempts in all: 1 = no retry, Infinity = until the database is reachable. */
   readonly attempts: number;
   /** The wait after the first failure; doubled after each further one, up to `maxDelayMs`. */
   readonly initialDelayMs: number;
@@ -62,11 +62,12 @@ function asText(value: string): string {
  * INT8 and NUMERIC stay text (exact; the store converts: BigInt for money, Number for µs times), per client,
  * so a process-wide `pg.types.setTypeParser` elsewhere cannot make money lossy.
  */
+const processParser = pg.types.getTypeParser as (oid: number, format?: 'text' | 'binary') => unknown;
 const EXACT_TYPES: pg.CustomTypesConfig = {
   getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
     (oid === INT8_OID || oid === NUMERIC_OID) && format !== 'binary'
       ? asText
-      : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      : processParser(oid, format)) as typeof pg.types.getTypeParser,
 };
 
 const CONNECTION_ERROR_CODES = new Set([
@@ -130,7 +131,7 @@ class PostgresConnection implements SqlDriver {
   /** Connects now unless connected (through the queue, so it never races a call). */
   connect(): Promise<void> {
     return this.enqueue(async () => {
-      if (!this.client) this.client = await this.openClient();
+      await this.current();
     });
   }
 
@@ -165,12 +166,17 @@ class PostgresConnection implements SqlDriver {
     return result;
   }
 
+  /** The open client, connecting first when there is none (the first call, or the first after a drop). */
+  private async current(): Promise<pg.Client> {
+    if (this.client) return this.client;
+    const client = await this.openClient();
+    this.client = client;
+    this.log.info('connected to PostgreSQL', { url: this.maskedUrl });
+    return client;
+  }
+
   private async run(sql: string, params: readonly unknown[] | undefined): Promise<unknown> {
-    if (!this.client) {
-      this.client = await this.openClient();
-      this.log.info('connected to PostgreSQL', { url: this.maskedUrl });
-    }
-    const client = this.client;
+    const client = await this.current();
     try {
       return await (params === undefined ? client.query(sql) : client.query(sql, params as unknown[]));
     } catch (error) {
@@ -196,15 +202,22 @@ class PostgresConnection implements SqlDriver {
 function executorOf(client: pg.Client): SqlExecutor {
   return {
     exec: (sql) => client.query(sql),
-    query: <Row>(sql: string, params?: readonly unknown[]) =>
-      client.query(sql, params as unknown[] | undefined) as unknown as Promise<{ readonly rows: readonly Row[] }>,
+    query: async <Row>(sql: string, params?: readonly unknown[]) => {
+      const result = params === undefined ? await client.query(sql) : await client.query(sql, [...params]);
+      return { rows: result.rows as Row[] };
+    },
   };
 }
 
 function checkRetry(retry: PostgresRetryOptions | undefined): PostgresRetryOptions {
   if (!retry) return { attempts: 1, initialDelayMs: 0, maxDelayMs: 0 };
-  const bad = (key: string, problem: string): ConfigError => new ConfigError('PostgresStore', `retry.${key}`, problem);
-  if (!Number.isInteger(retry.attempts) || retry.attempts < 1) throw bad('attempts', 'must be an integer ≥ 1');
+  const bad = (key: string, problem: string): ConfigError =>
+    new ConfigError('PostgresStore', `retry.${key}`, problem);
+  if (
+    !(Number.isInteger(retry.attempts) || retry.attempts === Number.POSITIVE_INFINITY) ||
+    retry.attempts < 1
+  )
+    throw bad('attempts', 'must be an integer ≥ 1, or Infinity');
   if (!Number.isFinite(retry.initialDelayMs) || retry.initialDelayMs < 0)
     throw bad('initialDelayMs', 'must be a finite number ≥ 0');
   if (!Number.isFinite(retry.maxDelayMs) || retry.maxDelayMs < retry.initialDelayMs)
@@ -269,7 +282,7 @@ export class PostgresStore extends SqlStore {
           code: STORE_UNAVAILABLE,
           url: maskedUrl,
           attempt,
-          of: retry.attempts,
+          of: Number.isFinite(retry.attempts) ? retry.attempts : 'unlimited',
           delayMs,
           error: messageOf(error.cause),
         });
