@@ -10,6 +10,7 @@ import {
   strategyCommand,
 } from './control-commands.ts';
 import { runCommand } from './run.ts';
+import { migrateCommand, SERVICES, serviceCommand } from './service.ts';
 
 function integer(name: string, min: number) {
   return (value: string): number => {
@@ -108,6 +109,25 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .action(async (options: { json?: boolean }) =>
       setExit(await reconcileCommand(paths(), io, options.json === true)),
     );
+
+  program
+    .command('service')
+    .description(
+      `run one service of the distributed deployment (REDIS_URL, DATABASE_URL): ${SERVICES.join(', ')}`,
+    )
+    .argument('<name>')
+    .option('--port <port>', 'health / API port (default: per service, api 8000)', integer('port', 0))
+    .option('--seed <n>', 'ingest: seed of the synthetic market', integer('seed', 0), 42)
+    .option('--rate <messages>', 'ingest: synthetic market messages per second', integer('rate', 1), 2000)
+    .option('--interval <seconds>', 'reconciler: seconds between runs', number('interval', 1), 60)
+    .action(async (name: string, options: { port?: number; seed: number; rate: number; interval: number }) =>
+      setExit(await serviceCommand(paths(), io, name, options)),
+    );
+
+  program
+    .command('migrate')
+    .description('apply the SQL migrations to PostgreSQL (DATABASE_URL)')
+    .action(async () => setExit(await migrateCommand(io)));
 
   return program;
 }

@@ -2,8 +2,8 @@
 // (default export or any exported Strategy subclass). A file that fails to load or exports no Strategy is
 // reported with its path.
 
-import { existsSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigError } from '../common/errors.ts';
 import type { InstrumentId } from '../model/index.ts';
@@ -12,6 +12,24 @@ import { Strategy, type StrategyClass, type StrategyEntry } from '../strategy/in
 
 function isStrategyClass(value: unknown): value is StrategyClass {
   return typeof value === 'function' && value.prototype instanceof Strategy;
+}
+
+/** True when the nearest package.json above `path` says `"type": "module"` (so a .ts file loads as ESM). */
+function inModuleScope(path: string): boolean {
+  let dir = dirname(path);
+  for (;;) {
+    const candidate = join(dir, 'package.json');
+    if (existsSync(candidate)) {
+      try {
+        return (JSON.parse(readFileSync(candidate, 'utf8')) as { type?: unknown }).type === 'module';
+      } catch {
+        return false;
+      }
+    }
+    const parent = dirname(dir);
+    if (parent === dir) return false;
+    dir = parent;
+  }
 }
 
 export async function loadStrategyClass(
@@ -30,6 +48,12 @@ export async function loadStrategyClass(
     );
   const path = isAbsolute(spec) ? spec : resolve(baseDir, spec);
   if (!existsSync(path)) throw new ConfigError(file, key, `strategy file not found: ${path}`);
+  if (path.endsWith('.ts') && !inModuleScope(path))
+    throw new ConfigError(
+      file,
+      key,
+      `strategy file ${path} is not in an ES module scope: name it .mts, or put a package.json with {"type": "module"} in its folder`,
+    );
   let module: Record<string, unknown>;
   try {
     module = (await import(pathToFileURL(path).href)) as Record<string, unknown>;

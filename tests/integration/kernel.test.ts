@@ -72,6 +72,7 @@ describe('kernel: the embedded stack end to end on a simulated clock', () => {
 
   it('runs a user strategy file, stops a strategy that throws and lets the others go on, denies bad orders', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hf-user-strategy-'));
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
     const file = join(dir, 'bad-orders.ts');
     writeFileSync(
       file,
@@ -137,8 +138,25 @@ export default class BadOrders extends Strategy {
     await kernel.stop();
   });
 
+  it('refuses a .ts strategy file outside an ES module scope, saying how to fix it', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hf-user-strategy-'));
+    writeFileSync(join(dir, 'loose.ts'), 'export const answer = 42;\n');
+    await expect(
+      Kernel.create({
+        mode: 'paper',
+        configDir: CONFIGS,
+        clock: new SimulatedClock(T0),
+        strategiesBaseDir: dir,
+        strategies: {
+          strategies: [{ id: 'x', strategy: './loose.ts', enabled: true, instruments: [], params: {} }],
+        },
+      }),
+    ).rejects.toThrow(/loose\.ts is not in an ES module scope: name it \.mts/);
+  });
+
   it('refuses a strategy file that exports no Strategy, naming the file', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hf-user-strategy-'));
+    writeFileSync(join(dir, 'package.json'), '{ "type": "module" }\n');
     writeFileSync(join(dir, 'nothing.ts'), 'export const answer = 42;\n');
     await expect(
       Kernel.create({

@@ -1,0 +1,451 @@
+// The Redis Streams bus against the shared Bus contract and its own guarantees (pending-first restart, claiming,
+// retries and dead-lettering, outage survival, control plane from plain redis-cli writes) on a real redis-server.
+import { randomBytes } from 'node:crypto';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createLogger, silentLogger, type Logger } from '../common/logging.ts';
+import { ControlKeys, Streams } from '../common/topics.ts';
+import {
+  clientOrderId,
+  instrumentId,
+  strategyId,
+  type Alert,
+  type CancelOrder,
+  type QuoteTick,
+  type TradingCommand,
+} from '../model/index.ts';
+import {
+  redisForTests,
+  redisUnavailableReason,
+  startPrivateRedis,
+  type TestRedis,
+} from '../../tests/support/redis-server.ts';
+import { busContract } from './bus.contract.ts';
+import { RedisBus, type RedisBusOptions } from './redis.ts';
+
+const skipReason = redisUnavailableReason();
+let server: TestRedis | undefined;
+const plainClients: Redis[] = [];
+const buses: RedisBus[] = [];
+
+const randomPrefix = (): string => `test:${randomBytes(5).toString('hex')}:`;
+
+/** A bus on the shared server under `keyPrefix`, closed after all tests (closing twice is harmless). */
+async function bus(keyPrefix: string, options: Partial<RedisBusOptions> = {}): Promise<RedisBus> {
+  const created = await RedisBus.connect({ url: server!.url, keyPrefix, logger: silentLogger, ...options });
+  buses.push(created);
+  return created;
+}
+
+/** A plain client, as an operator's redis-cli would be. */
+function plainClient(url = server!.url): Redis {
+  const client = new Redis(url, { maxRetriesPerRequest: null });
+  client.on('error', () => undefined);
+  plainClients.push(client);
+  return client;
+}
+
+function cancel(name: string | number): CancelOrder {
+  return {
+    type: 'cancel_order',
+    clientOrderId: clientOrderId(String(name)),
+    strategyId: strategyId('test'),
+    instrumentId: instrumentId('X', 'SIM'),
+    tsInit: 0,
+  };
+}
+
+function quote(n: number): QuoteTick {
+  return {
+    type: 'quote',
+    instrumentId: instrumentId('X', 'SIM'),
+    bid: 100 + n,
+    ask: 101 + n,
+    bidSize: 1,
+    askSize: 1,
+    tsEvent: n,
+    tsInit: n,
+  };
+}
+
+const nameOf = (command: TradingCommand): string =>
+  command.type === 'submit_order' ? command.order.clientOrderId : command.clientOrderId;
+
+async function eventually(predicate: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await predicate())) {
+    if (Date.now() > until) throw new Error('condition not met in time');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/** Field/value pairs of a stream entry as an object. */
+function record(fields: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) out[fields[i]!] = fields[i + 1]!;
+  return out;
+}
+
+/** A logger that keeps its JSON lines. */
+function capturingLogger(): { logger: Logger; lines: string[] } {
+  const lines: string[] = [];
+  return { logger: createLogger('test', 'debug', { write: (line) => void lines.push(line) }), lines };
+}
+
+/** A hanging handler: the consumer "dies" holding what it read (nothing is acked). */
+const never = (): Promise<void> => new Promise<void>(() => undefined);
+
+describe.skipIf(skipReason !== undefined)('RedisBus on a real Redis', () => {
+  beforeAll(async () => {
+    server = await redisForTests();
+  });
+  afterAll(async () => {
+    await Promise.allSettled(buses.map((b) => b.close()));
+    for (const client of plainClients) client.disconnect();
+    await server?.stop();
+  });
+
+  busContract('redis', () => bus(randomPrefix()));
+
+  it('redelivers a dead consumer’s pending entries first when it restarts under the same name', async () => {
+    const keyPrefix = randomPrefix();
+    const key = `${keyPrefix}orders.incoming`;
+    const redis = plainClient();
+    const first = await bus(keyPrefix, { consumer: 'risk-1', closeTimeoutMs: 200, claimIdleMs: 60_000 });
+    first.subscribe(Streams.ordersIncoming, 'risk', never);
+    for (let i = 0; i < 5; i++) first.publish(Streams.ordersIncoming, cancel(i));
+    await first.flush();
+    await eventually(async () => ((await redis.xpending(key, 'risk')) as [number])[0] > 0);
+    await first.close(); // died in its handler: what it read stays in its pending list, unacked
+    const held = (await redis.xpending(key, 'risk', '-', '+', 100, 'risk-1')) as [
+      string,
+      string,
+      number,
+      number,
+    ][];
+    const heldIds = held.map((row) => row[0]);
+    expect(heldIds.length).toBeGreaterThan(0);
+
+    const publisher = await bus(keyPrefix, { consumer: 'publisher' });
+    for (let i = 5; i < 8; i++) publisher.publish(Streams.ordersIncoming, cancel(i));
+    await publisher.flush();
+
+    const restarted = await bus(keyPrefix, { consumer: 'risk-1', claimIdleMs: 60_000 });
+    const seen: string[] = [];
+    restarted.subscribe(Streams.ordersIncoming, 'risk', (m) => void seen.push(nameOf(m)));
+    await eventually(() => seen.length === 8);
+    const idOf = new Map<string, string>();
+    for (const [id, fields] of await redis.xrange(key, '-', '+'))
+      idOf.set((JSON.parse(record(fields).data!) as CancelOrder).clientOrderId, id);
+    const seenIds = seen.map((name) => idOf.get(name));
+    expect(seen).toEqual(['0', '1', '2', '3', '4', '5', '6', '7']);
+    // the held entries came first (they are the oldest), then the ones never delivered
+    expect(seenIds.slice(0, heldIds.length)).toEqual(heldIds);
+    await restarted.close();
+    expect(((await redis.xpending(key, 'risk')) as [number])[0]).toBe(0);
+    expect(restarted.stats().claimed).toBe(0); // its own pending list, read with id 0: no XAUTOCLAIM involved
+  });
+
+  it('moves a dead consumer’s idle entries to a live one with XAUTOCLAIM', async () => {
+    const keyPrefix = randomPrefix();
+    const key = `${keyPrefix}orders.incoming`;
+    const redis = plainClient();
+    const killed = await bus(keyPrefix, { consumer: 'killed', closeTimeoutMs: 200 });
+    killed.subscribe(Streams.ordersIncoming, 'oms', never);
+    for (let i = 0; i < 6; i++) killed.publish(Streams.ordersIncoming, cancel(i));
+    await killed.flush();
+    await eventually(async () => ((await redis.xpending(key, 'oms')) as [number])[0] > 0);
+    await killed.close();
+    const held = await redis.xpending(key, 'oms', '-', '+', 100, 'killed');
+
+    const live = await bus(keyPrefix, { consumer: 'live', claimIdleMs: 300, claimIntervalMs: 100 });
+    const handled: string[] = [];
+    live.subscribe(Streams.ordersIncoming, 'oms', (m) => void handled.push(nameOf(m)));
+    await eventually(() => handled.length === 6);
+    expect([...handled].sort()).toEqual(['0', '1', '2', '3', '4', '5']);
+    expect(live.stats().claimed).toBe(held.length);
+    await eventually(async () => ((await redis.xpending(key, 'oms')) as [number])[0] === 0);
+    expect(await redis.xpending(key, 'oms', '-', '+', 100, 'killed')).toEqual([]);
+  });
+
+  it('sets a poison entry aside, retries it with backoff, then dead-letters it with an alert; later entries go on', async () => {
+    const keyPrefix = randomPrefix();
+    const redis = plainClient();
+    const maxDeliveries = 3;
+    const b = await bus(keyPrefix, { maxDeliveries, retryBackoffMs: 50 });
+    const log: string[] = [];
+    const errors: string[] = [];
+    const alerts: Alert[] = [];
+    b.onError((error, stream, group) => void errors.push(`${stream}/${group}: ${String(error)}`));
+    b.subscribe(Streams.alerts, 'ops', (a) => void alerts.push(a));
+    b.subscribe(Streams.ordersIncoming, 'risk', async (m) => {
+      const name = nameOf(m);
+      if (name === 'poison') {
+        log.push(`poison#${log.filter((x) => x.startsWith('poison')).length + 1}`);
+        await Promise.resolve();
+        throw new Error('cannot digest this');
+      }
+      log.push(name);
+    });
+    await b.ready();
+    for (const name of ['a', 'poison', 'b', 'c']) b.publish(Streams.ordersIncoming, cancel(name));
+    await eventually(() => alerts.length === 1);
+    // b and c were handled while the poison entry waited for its retries
+    expect(log.indexOf('b')).toBeLessThan(log.indexOf('poison#2'));
+    expect(log.indexOf('c')).toBeLessThan(log.indexOf('poison#2'));
+    expect(log.filter((x) => x.startsWith('poison'))).toHaveLength(maxDeliveries);
+    expect(errors).toHaveLength(maxDeliveries);
+    expect(errors[0]).toContain('orders.incoming/risk: Error: cannot digest this');
+
+    const poisonId = (await redis.xrange(`${keyPrefix}orders.incoming`, '-', '+'))
+      .filter(([, fields]) => record(fields).data!.includes('"poison"'))
+      .map(([id]) => id)[0];
+    const dead = await redis.xrange(`${keyPrefix}deadletter`, '-', '+');
+    expect(dead).toHaveLength(1);
+    const letter = record(dead[0]![1]);
+    expect(letter).toMatchObject({
+      stream: 'orders.incoming',
+      id: poisonId,
+      group: 'risk',
+      deliveries: String(maxDeliveries),
+      reason: 'OPS_HANDLER_ERROR',
+    });
+    expect(letter.error).toContain('cannot digest this');
+    expect(record(JSON.parse(letter.fields!) as string[]).data).toContain('"poison"');
+    expect(alerts[0]).toMatchObject({ type: 'alert', code: 'OPS_HANDLER_ERROR', severity: 'critical' });
+    expect(alerts[0]!.message).toContain(poisonId!);
+    await eventually(
+      async () => ((await redis.xpending(`${keyPrefix}orders.incoming`, 'risk')) as [number])[0] === 0,
+    );
+    const stats = b.stats();
+    expect(stats.deadLettered).toBe(1);
+    expect(stats.retried).toBe(maxDeliveries - 1);
+    expect(stats.handlerErrors).toBe(maxDeliveries);
+  });
+
+  it('dead-letters malformed raw entries at once, without calling the handler or stopping the loop', async () => {
+    const keyPrefix = randomPrefix();
+    const key = `${keyPrefix}orders.incoming`;
+    const redis = plainClient();
+    const b = await bus(keyPrefix, { maxDeliveries: 5 });
+    const handled: string[] = [];
+    const alerts: Alert[] = [];
+    b.subscribe(Streams.alerts, 'ops', (a) => void alerts.push(a));
+    b.subscribe(Streams.ordersIncoming, 'risk', (m) => void handled.push(nameOf(m)));
+    await b.ready();
+    const malformed: [string, string][] = [
+      ['foo', 'bar'], // no data field
+      ['data', 'not json {'],
+      ['data', '[1,2]'],
+      ['data', '{"x":1}'], // no type
+      ['data', '42'],
+    ];
+    for (const [field, value] of malformed) await redis.xadd(key, '*', field, value);
+    b.publish(Streams.ordersIncoming, cancel('valid'));
+    await eventually(() => handled.length === 1 && alerts.length === malformed.length);
+    expect(handled).toEqual(['valid']);
+    const dead = (await redis.xrange(`${keyPrefix}deadletter`, '-', '+')).map(([, fields]) => record(fields));
+    expect(dead.map((d) => JSON.parse(d.fields!) as string[])).toEqual(malformed);
+    for (const letter of dead)
+      expect(letter).toMatchObject({ reason: 'OPS_MALFORMED_MESSAGE', deliveries: '1' });
+    expect(alerts.every((a) => a.code === 'OPS_MALFORMED_MESSAGE')).toBe(true);
+    expect(b.stats().malformed).toBe(malformed.length);
+    expect(b.stats().retried).toBe(0);
+    await eventually(async () => ((await redis.xpending(key, 'risk')) as [number])[0] === 0);
+  });
+
+  it('shares one group between two buses: every entry handled once, by either', async () => {
+    const keyPrefix = randomPrefix();
+    const left = await bus(keyPrefix, { consumer: 'left' });
+    const right = await bus(keyPrefix, { consumer: 'right' });
+    const publisher = await bus(keyPrefix, { consumer: 'publisher' });
+    const byLeft: string[] = [];
+    const byRight: string[] = [];
+    left.subscribe(Streams.ordersValidated, 'oms', (m) => void byLeft.push(nameOf(m)));
+    right.subscribe(Streams.ordersValidated, 'oms', (m) => void byRight.push(nameOf(m)));
+    await Promise.all([left.ready(), right.ready()]);
+    const total = 300;
+    for (let chunk = 0; chunk < 10; chunk++) {
+      for (let i = 0; i < total / 10; i++) publisher.publish(Streams.ordersValidated, cancel(chunk * 30 + i));
+      await publisher.flush();
+      await new Promise((r) => setTimeout(r, 5));
+    }
+    await eventually(() => byLeft.length + byRight.length >= total);
+    await Promise.all([left.flush(), right.flush()]);
+    const all = [...byLeft, ...byRight];
+    expect(all).toHaveLength(total);
+    expect(new Set(all).size).toBe(total);
+    expect(byLeft.length).toBeGreaterThan(0);
+    expect(byRight.length).toBeGreaterThan(0);
+    // each consumer still sees its share in stream order
+    for (const share of [byLeft, byRight])
+      expect(share.map(Number)).toEqual([...share.map(Number)].sort((x, y) => x - y));
+  });
+
+  it('starts groups of market data at $ and every other stream at 0', async () => {
+    const keyPrefix = randomPrefix();
+    const b = await bus(keyPrefix);
+    b.publish(Streams.ticks, quote(1));
+    b.publish(Streams.ordersIncoming, cancel('early'));
+    await b.flush();
+    const ticks: number[] = [];
+    const commands: string[] = [];
+    b.subscribe(Streams.ticks, 'late-strategy', (t) => void ticks.push(t.tsEvent));
+    b.subscribe(Streams.ordersIncoming, 'late-risk', (m) => void commands.push(nameOf(m)));
+    await b.ready();
+    b.publish(Streams.ticks, quote(2));
+    b.publish(Streams.ordersIncoming, cancel('later'));
+    await eventually(() => ticks.length === 1 && commands.length === 2);
+    expect(ticks).toEqual([2]);
+    expect(commands).toEqual(['early', 'later']);
+  });
+
+  it('keeps streams bounded with approximate MAXLEN trimming', async () => {
+    const keyPrefix = randomPrefix();
+    const redis = plainClient();
+    const maxLen = 200;
+    const b = await bus(keyPrefix, { maxLen });
+    const published = 5_000;
+    for (let i = 0; i < published; i++) b.publish(Streams.ticks, quote(i));
+    await b.flush();
+    expect(b.stats().written).toBe(published);
+    const nodeEntries = Number(((await redis.config('GET', 'stream-node-max-entries')) as string[])[1]);
+    const length = await redis.xlen(`${keyPrefix}ticks.live`);
+    // `~` trims whole radix-tree nodes: at least maxLen entries stay, at most one node more
+    expect(length).toBeGreaterThanOrEqual(maxLen);
+    expect(length).toBeLessThanOrEqual(maxLen + nodeEntries);
+    const last = await redis.xrevrange(`${keyPrefix}ticks.live`, '+', '-', 'COUNT', 1);
+    expect((JSON.parse(record(last[0]![1]).data!) as QuoteTick).tsEvent).toBe(published - 1);
+  });
+
+  it('never throws from publish: a message JSON cannot carry is counted and logged', async () => {
+    const { logger, lines } = capturingLogger();
+    const b = await bus(randomPrefix(), { logger });
+    const bad = { ...quote(1), bid: 1n } as unknown as QuoteTick;
+    expect(() => b.publish(Streams.ticks, bad)).not.toThrow();
+    b.publish(Streams.ticks, quote(2));
+    await b.flush();
+    expect(b.stats()).toMatchObject({ published: 1, written: 1, dropped: 1 });
+    expect(lines.some((l) => l.includes('"level":"error"') && l.includes('ticks.live'))).toBe(true);
+  });
+
+  it('reaches onChange within a second when another client writes a control hash (redis-cli HSET / HDEL)', async () => {
+    const keyPrefix = randomPrefix();
+    const redis = plainClient();
+    const b = await bus(keyPrefix);
+    const other = await bus(keyPrefix, { consumer: 'other-process' });
+    expect(b.control.source).toBe('notifications');
+    const changes: [string, string, string | undefined, number][] = [];
+    b.control.onChange((key, field, value) => void changes.push([key, field, value, Date.now()]));
+
+    let t0 = Date.now();
+    await redis.hset(`${keyPrefix}${ControlKeys.killSwitch}`, 'enabled', 'true');
+    await eventually(() => changes.length === 1, 1_000);
+    expect(changes[0]!.slice(0, 3)).toEqual([ControlKeys.killSwitch, 'enabled', 'true']);
+    expect(changes[0]![3] - t0).toBeLessThan(1_000);
+    expect(b.control.get(ControlKeys.killSwitch, 'enabled')).toBe('true');
+
+    t0 = Date.now();
+    await other.control.set(ControlKeys.strategyEnabled, 'momentum', 'false');
+    await eventually(() => changes.length === 2, 1_000);
+    expect(changes[1]!.slice(0, 3)).toEqual([ControlKeys.strategyEnabled, 'momentum', 'false']);
+
+    await redis.hdel(`${keyPrefix}${ControlKeys.killSwitch}`, 'enabled');
+    await eventually(() => changes.length === 3, 1_000);
+    expect(changes[2]!.slice(0, 3)).toEqual([ControlKeys.killSwitch, 'enabled', undefined]);
+    expect(b.control.getAll(ControlKeys.killSwitch)).toEqual({});
+    // the writer's own view changed once, at once, and its notification echo added nothing
+    expect(other.control.getAll(ControlKeys.strategyEnabled)).toEqual({ momentum: 'false' });
+  });
+
+  it('falls back to polling the control hashes when the server refuses CONFIG', async () => {
+    const privateServer = await startPrivateRedis({ extraArguments: ['--rename-command', 'CONFIG', '""'] });
+    try {
+      const { logger, lines } = capturingLogger();
+      const b = await RedisBus.connect({ url: privateServer.url, logger, controlPollMs: 200 });
+      try {
+        expect(b.control.source).toBe('polling');
+        expect(lines.some((l) => l.includes('refused CONFIG'))).toBe(true);
+        const changes: string[] = [];
+        b.control.onChange(
+          (key, field, value) => void changes.push(`${key}.${field}=${value ?? '<deleted>'}`),
+        );
+        const t0 = Date.now();
+        await plainClient(privateServer.url).hset(ControlKeys.routeOverride, 'IBKR', 'PAPER');
+        await eventually(() => changes.length === 1, 1_000);
+        expect(Date.now() - t0).toBeLessThan(1_000);
+        expect(changes).toEqual(['policy:route_override.IBKR=PAPER']);
+      } finally {
+        await b.close();
+      }
+    } finally {
+      await privateServer.stop();
+    }
+  });
+
+  it('reports an unreachable URL once, with the password masked', async () => {
+    const stopped = await startPrivateRedis();
+    const port = stopped.port;
+    await stopped.stop();
+    const { logger, lines } = capturingLogger();
+    const url = `redis://:hunter2@127.0.0.1:${port}`;
+    const failure = await RedisBus.connect({ url, logger, connectAttempts: 3 }).then(
+      () => undefined,
+      (error: unknown) => error as Error,
+    );
+    expect(failure?.message).toContain(`redis://:****@127.0.0.1:${port}`);
+    expect(failure?.message).toContain('after 3 attempts');
+    expect(failure?.message).not.toContain('hunter2');
+    const errors = lines.filter((l) => l.includes('"level":"error"'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toContain(`redis://:****@127.0.0.1:${port}`);
+    expect(lines.join('\n')).not.toContain('hunter2');
+    await expect(RedisBus.connect({ url: 'http://example.com', logger })).rejects.toThrow(/not a redis:\/\//);
+  });
+
+  it('survives a Redis restart: publishes made while it is down are written in order afterwards and consumers resume', async () => {
+    const privateServer = await startPrivateRedis({ extraArguments: ['--requirepass', 'sesame'] });
+    const url = `redis://:sesame@127.0.0.1:${privateServer.port}`;
+    const { logger, lines } = capturingLogger();
+    const b = await RedisBus.connect({ url, logger, publishBufferLimit: 10, blockMs: 200 });
+    try {
+      const seen: string[] = [];
+      const changes: string[] = [];
+      b.control.onChange((key, field, value) => void changes.push(`${key}.${field}=${value}`));
+      b.subscribe(Streams.ordersIncoming, 'risk', (m) => void seen.push(nameOf(m)));
+      for (let i = 0; i < 5; i++) b.publish(Streams.ordersIncoming, cancel(i));
+      await eventually(() => seen.length === 5);
+
+      await privateServer.stopServer();
+      const writtenBefore = b.stats().written;
+      for (let i = 5; i < 25; i++) b.publish(Streams.ordersIncoming, cancel(i));
+      await new Promise((r) => setTimeout(r, 300));
+      expect(b.stats().bufferSize).toBe(20);
+      expect(b.stats().written).toBe(writtenBefore);
+      expect(b.backpressure).toBe(true);
+      let drained = false;
+      void b.drained().then(() => (drained = true));
+
+      await privateServer.start(); // a fresh server: no data, no groups, default CONFIG
+      await eventually(() => seen.length === 25, 15_000);
+      expect(seen).toEqual(Array.from({ length: 25 }, (_, i) => String(i)));
+      expect(drained).toBe(true);
+      expect(b.backpressure).toBe(false);
+
+      // the control plane came back too (notifications re-enabled on the new server)
+      const t0 = Date.now();
+      await plainClient(url).hset(ControlKeys.killSwitch, 'enabled', 'true');
+      await eventually(() => changes.includes('policy:kill_switch.enabled=true'), 2_000);
+      expect(Date.now() - t0).toBeLessThan(1_000);
+
+      const outage = lines.filter((l) => l.includes('Redis unreachable'));
+      expect(outage).toHaveLength(1);
+      expect(outage[0]).toContain(`redis://:****@127.0.0.1:${privateServer.port}`);
+      expect(lines.join('\n')).not.toContain('sesame');
+      expect(lines.filter((l) => l.includes('publish buffer above'))).toHaveLength(1);
+    } finally {
+      await b.close();
+      await privateServer.stop();
+    }
+  });
+});

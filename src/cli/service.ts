@@ -1,0 +1,209 @@
+// `hf service <name>`: one component of the distributed deployment as its own process, on the Redis bus
+// (REDIS_URL) and the PostgreSQL store (DATABASE_URL). `hf migrate` applies the SQL migrations.
+
+import { hostname } from 'node:os';
+import { LiveClock } from '../common/clock.ts';
+import { createLogger } from '../common/logging.ts';
+import { maskUrl } from '../common/url.ts';
+import { RedisBus } from '../bus/redis.ts';
+import { Kernel, type KernelComponent } from '../kernel/kernel.ts';
+import { loadRegistry } from '../common/registry.ts';
+import { SyntheticFeed } from '../marketdata/feed.ts';
+import { buildApi } from '../services/api.ts';
+import { PostgresStore } from '../store/postgres.ts';
+import type { Store } from '../store/store.ts';
+import type { CliIo, CliPaths } from './context.ts';
+import { join } from 'node:path';
+import { Streams } from '../common/topics.ts';
+import type { MarketData } from '../model/index.ts';
+
+export const SERVICES = ['ingest', 'strategy', 'risk', 'router', 'ledger', 'reconciler', 'api'] as const;
+export type ServiceName = (typeof SERVICES)[number];
+
+/** Default health / API port per service (each process answers GET /health). */
+export const SERVICE_PORTS: Readonly<Record<ServiceName, number>> = {
+  api: 8000,
+  ingest: 9101,
+  strategy: 9102,
+  risk: 9103,
+  router: 9104,
+  ledger: 9105,
+  reconciler: 9106,
+};
+
+const NEEDS_DATABASE: ReadonlySet<ServiceName> = new Set<ServiceName>([
+  'router',
+  'ledger',
+  'reconciler',
+  'api',
+]);
+
+export interface ServiceOptions {
+  readonly port?: number;
+  readonly seed: number;
+  readonly rate: number;
+  /** Reconciler: seconds between runs. */
+  readonly interval: number;
+}
+
+export function publishMarketData(bus: RedisBus, m: MarketData): void {
+  switch (m.type) {
+    case 'quote':
+    case 'trade':
+      bus.publish(Streams.ticks, m);
+      return;
+    case 'book':
+      bus.publish(Streams.books, m);
+      return;
+    case 'bar':
+      bus.publish(Streams.candles(m.timeframe), m);
+      return;
+  }
+}
+
+export async function serviceCommand(
+  paths: CliPaths,
+  io: CliIo,
+  name: string,
+  options: ServiceOptions,
+): Promise<number> {
+  if (!(SERVICES as readonly string[]).includes(name)) {
+    io.err(`hf service: unknown service "${name}" (one of ${SERVICES.join(', ')})`);
+    return 2;
+  }
+  const service = name as ServiceName;
+  const redisUrl = process.env.REDIS_URL;
+  const databaseUrl = process.env.DATABASE_URL;
+  if (!redisUrl) {
+    io.err(
+      'hf service: REDIS_URL is not set (the distributed deployment runs over Redis; for one process use hf run)',
+    );
+    return 2;
+  }
+  if (NEEDS_DATABASE.has(service) && !databaseUrl) {
+    io.err(`hf service ${service}: DATABASE_URL is not set (${service} keeps its state in PostgreSQL)`);
+    return 2;
+  }
+  await Kernel.validateConfig(paths.configDir);
+  // A stable consumer name: a restarted process drains its own pending entries first (id 0). Several instances
+  // of one service on one host set HF_CONSUMER apart; a dead consumer's entries are claimed by the others.
+  const processName = process.env.HF_CONSUMER ?? `${service}-${hostname()}`;
+  const claimIdle = process.env.HF_BUS_CLAIM_IDLE_MS;
+  const logger = createLogger(`hf.${service}`);
+  const clock = new LiveClock();
+  logger.info(`connecting to ${maskUrl(redisUrl)}`);
+  const bus = await RedisBus.connect({
+    url: redisUrl,
+    consumer: processName,
+    keyPrefix: process.env.HF_REDIS_PREFIX ?? '',
+    ...(claimIdle ? { claimIdleMs: Number(claimIdle) } : {}),
+    logger: logger.child('bus'),
+    retryForever: true,
+  });
+  let store: Store | undefined;
+  if (databaseUrl && NEEDS_DATABASE.has(service)) {
+    logger.info(`opening ${maskUrl(databaseUrl)}`);
+    store = await PostgresStore.open(databaseUrl, {
+      logger: logger.child('store'),
+      retry: { attempts: Number.POSITIVE_INFINITY, initialDelayMs: 200, maxDelayMs: 5000 },
+    });
+  }
+
+  const stops: (() => Promise<void> | void)[] = [];
+  let kernel: Kernel | undefined;
+  if (service === 'ingest') {
+    const registry = loadRegistry(join(paths.configDir, 'registry.yaml'));
+    const feed = new SyntheticFeed({
+      registry,
+      clock,
+      seed: options.seed,
+      rate: options.rate,
+      sink: (m) => publishMarketData(bus, m),
+    });
+    feed.start();
+    stops.push(() => feed.stop());
+    logger.info(
+      `ingest: synthetic market at ~${options.rate} messages/s into ${Streams.ticks} and ${Streams.books}`,
+    );
+  } else {
+    const components: KernelComponent[] =
+      service === 'strategy' || service === 'risk' || service === 'router' || service === 'ledger'
+        ? [service]
+        : [];
+    kernel = await Kernel.create({
+      mode: 'paper',
+      configDir: paths.configDir,
+      clock,
+      bus,
+      ...(store ? { store } : {}),
+      seed: options.seed,
+      logger,
+      components,
+      venueFeed: 'bus',
+      processName,
+    });
+    const report = await kernel.start();
+    if (service === 'router') {
+      logger.info(
+        `startup reconciliation: ${report.breaks.length === 0 ? 'clean' : `${report.breaks.length} break(s)`}`,
+      );
+      const k = kernel;
+      const persist = setInterval(
+        () => void k.persist().catch((e: unknown) => logger.error('persist failed', { error: String(e) })),
+        250,
+      );
+      stops.push(() => clearInterval(persist));
+    }
+    if (service === 'reconciler') {
+      // The venues live in the router process: the reconciler asks it to reconcile, on a schedule.
+      const router = process.env.HF_ROUTER_URL ?? `http://localhost:${SERVICE_PORTS.router}`;
+      const tick = async (): Promise<void> => {
+        try {
+          const res = await fetch(`${router}/reconcile`, { method: 'POST' });
+          const report = (await res.json()) as { breaks: unknown[] };
+          if (report.breaks.length > 0)
+            logger.error(`reconciliation: ${report.breaks.length} break(s)`, { breaks: report.breaks });
+          else logger.info('reconciliation: clean');
+        } catch (error) {
+          logger.error(`reconciliation: router at ${router} unreachable`, { error: String(error) });
+        }
+      };
+      const timer = setInterval(() => void tick(), options.interval * 1000);
+      stops.push(() => clearInterval(timer));
+    }
+  }
+
+  const port = options.port ?? SERVICE_PORTS[service];
+  const health = kernel
+    ? buildApi(kernel, { allowControl: false, allowReconcile: service === 'router' })
+    : undefined;
+  if (health && port > 0) {
+    await health.listen({ port, host: '0.0.0.0' });
+    logger.info(`${service}: health on :${port}`);
+  }
+  io.out(`hf service ${service} running (${processName}); Ctrl-C or SIGTERM stops it`);
+
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', () => resolve());
+    process.once('SIGTERM', () => resolve());
+  });
+  logger.info(`${service}: stopping (finishing in-flight work)`);
+  for (const stop of stops) await stop();
+  if (kernel) await kernel.stop();
+  if (health) await health.close();
+  await bus.close();
+  if (store) await store.close();
+  return 0;
+}
+
+export async function migrateCommand(io: CliIo): Promise<number> {
+  const url = process.env.DATABASE_URL;
+  if (!url) {
+    io.err('hf migrate: DATABASE_URL is not set');
+    return 2;
+  }
+  const store = await PostgresStore.open(url);
+  await store.close();
+  io.out(`migrations applied to ${maskUrl(url)}`);
+  return 0;
+}
