@@ -1,5 +1,5 @@
-// The control plane on Redis hashes: a synchronous local view of each control key, kept current by keyspace
-// notifications (or by polling HGETALL when the server refuses CONFIG), so `redis-cli HSET` reaches listeners.
+// The control plane on Redis hashes: a synchronous local view of each key, kept current from other processes.
+// Keyspace notifications (or HGETALL polling when the server refuses CONFIG) bring `redis-cli HSET` to listeners.
 
 import type { Redis } from 'ioredis';
 import type { ControlPlane, Subscription } from '../common/bus.ts';

@@ -1,5 +1,5 @@
-// The Redis bus's publishing connection: batches of XADD already encoded as RESP, written on one socket, with a
-// minimal reply reader. ioredis spends ~6 µs a command building, tracking and parsing; this path ~1 µs.
+// The Redis bus's publishing connection: pre-encoded XADD pipelines on one socket, with a minimal reply reader.
+// (On the bench machine ioredis took ~4.6 µs a command just to build a pipeline; encoding here takes under 2 µs.)
 
 import { connect as connectTcp, type Socket } from 'node:net';
 import { connect as connectTls, type ConnectionOptions } from 'node:tls';

@@ -28,7 +28,13 @@ let server: TestRedis | undefined;
 const plainClients: Redis[] = [];
 const buses: RedisBus[] = [];
 
-const randomPrefix = (): string => `test:${randomBytes(5).toString('hex')}:`;
+const prefixes: string[] = [];
+/** A fresh key prefix (tests share one server); its keys are deleted after the run. */
+function randomPrefix(): string {
+  const prefix = `test:${randomBytes(5).toString('hex')}:`;
+  prefixes.push(prefix);
+  return prefix;
+}
 
 /** A bus on the shared server under `keyPrefix`, closed after all tests (closing twice is harmless). */
 async function bus(keyPrefix: string, options: Partial<RedisBusOptions> = {}): Promise<RedisBus> {
@@ -101,6 +107,13 @@ describe.skipIf(skipReason !== undefined)('RedisBus on a real Redis', () => {
   });
   afterAll(async () => {
     await Promise.allSettled(buses.map((b) => b.close()));
+    if (server) {
+      const cleaner = plainClient();
+      for (const prefix of prefixes) {
+        const keys = await cleaner.keys(`${prefix}*`);
+        if (keys.length > 0) await cleaner.del(...keys);
+      }
+    }
     for (const client of plainClients) client.disconnect();
     await server?.stop();
   });
@@ -305,17 +318,40 @@ describe.skipIf(skipReason !== undefined)('RedisBus on a real Redis', () => {
     const redis = plainClient();
     const maxLen = 200;
     const b = await bus(keyPrefix, { maxLen });
-    const published = 5_000;
-    for (let i = 0; i < published; i++) b.publish(Streams.ticks, quote(i));
-    await b.flush();
-    expect(b.stats().written).toBe(published);
     const nodeEntries = Number(((await redis.config('GET', 'stream-node-max-entries')) as string[])[1]);
-    const length = await redis.xlen(`${keyPrefix}ticks.live`);
-    // `~` trims whole radix-tree nodes: at least maxLen entries stay, at most one node more
-    expect(length).toBeGreaterThanOrEqual(maxLen);
-    expect(length).toBeLessThanOrEqual(maxLen + nodeEntries);
+    const rounds = 20;
+    const perRound = 250;
+    const published = rounds * perRound;
+    for (let round = 0; round < rounds; round++) {
+      for (let i = 0; i < perRound; i++) b.publish(Streams.ticks, quote(round * perRound + i));
+      await b.flush();
+      // after every pipeline: `~` trims whole radix-tree nodes, so at least maxLen stay and at most a node more
+      const length = await redis.xlen(`${keyPrefix}ticks.live`);
+      expect(length).toBeGreaterThanOrEqual(Math.min(maxLen, (round + 1) * perRound));
+      expect(length).toBeLessThanOrEqual(maxLen + nodeEntries);
+    }
+    expect(b.stats().written).toBe(published);
     const last = await redis.xrevrange(`${keyPrefix}ticks.live`, '+', '-', 'COUNT', 1);
     expect((JSON.parse(record(last[0]![1]).data!) as QuoteTick).tsEvent).toBe(published - 1);
+  });
+
+  it('carries any Unicode text intact (RESP lengths are bytes, not characters)', async () => {
+    const b = await bus(randomPrefix());
+    const got: string[] = [];
+    b.subscribe(Streams.alerts, 'ops', (a) => void got.push(a.message));
+    await b.ready();
+    const texts = ['plain', 'prix 10 € – ok ✓', 'emoji 🚀🚀', 'line\r\nbreak', '"quoted" \\ back'];
+    for (const [i, text] of texts.entries())
+      b.publish(Streams.alerts, {
+        type: 'alert',
+        severity: 'info',
+        code: 'T',
+        source: 't',
+        message: text,
+        tsEvent: i,
+      });
+    await eventually(() => got.length === texts.length);
+    expect(got).toEqual(texts);
   });
 
   it('never throws from publish: a message JSON cannot carry is counted and logged', async () => {
@@ -446,6 +482,59 @@ describe.skipIf(skipReason !== undefined)('RedisBus on a real Redis', () => {
     } finally {
       await b.close();
       await privateServer.stop();
+    }
+  });
+
+  it('reports each subscription’s lag and pending count from XINFO GROUPS', async () => {
+    const b = await bus(randomPrefix(), { statsIntervalMs: 0 });
+    let release: () => void = () => undefined;
+    const gate = new Promise<void>((r) => (release = r));
+    let handled = 0;
+    b.subscribe(Streams.ordersIncoming, 'risk', async () => {
+      await gate;
+      handled++;
+    });
+    await b.ready();
+    const published = 10;
+    for (let i = 0; i < published; i++) b.publish(Streams.ordersIncoming, cancel(i));
+    await eventually(async () => {
+      await b.refreshLag();
+      const [subscription] = b.stats().subscriptions;
+      return (subscription?.pending ?? 0) > 0;
+    });
+    const [held] = b.stats().subscriptions;
+    // every entry is either not yet delivered to the group (lag) or delivered and not acked (pending)
+    expect(held!.lag! + held!.pending!).toBe(published);
+    release();
+    await eventually(() => handled === published);
+    await eventually(async () => {
+      await b.refreshLag();
+      const [subscription] = b.stats().subscriptions;
+      return subscription?.lag === 0 && subscription.pending === 0;
+    });
+    expect(b.stats().subscriptions[0]).toMatchObject({
+      stream: 'orders.incoming',
+      group: 'risk',
+      acked: published,
+    });
+  });
+
+  it('with retryForever, connect() waits for a Redis that comes up later', async () => {
+    const later = await startPrivateRedis();
+    await later.stopServer();
+    const { logger, lines } = capturingLogger();
+    try {
+      const connecting = RedisBus.connect({ url: later.url, logger, retryForever: true, connectAttempts: 1 });
+      let connected = false;
+      void connecting.then(() => (connected = true));
+      await new Promise((r) => setTimeout(r, 400));
+      expect(connected).toBe(false);
+      await later.start();
+      const b = await connecting;
+      await b.close();
+      expect(lines.filter((l) => l.includes('Redis unreachable'))).toHaveLength(1);
+    } finally {
+      await later.stop();
     }
   });
 });

@@ -1,11 +1,16 @@
-// The Redis Streams bus (distributed deployment): the Bus contract, stream names and control keys of the
-// in-process bus over consumer groups: pipelined publishing that survives outages, ack-after-handle reader loops,
-// retries with backoff, dead-lettering, claiming of dead consumers' entries, and the control plane on hashes.
+// The Redis Streams bus: the Bus contract over consumer groups, for the distributed deployment.
+//
+// Same stream names and control keys as the in-process bus; pipelined publishing that survives outages,
+// ack-after-handle reader loops, retries with backoff, dead-lettering, claiming of dead consumers' entries.
 //
 // Wire format: one field `data` holding the message as JSON. Bus messages are plain JSON values (numbers,
 // strings, booleans, arrays, objects; no bigints, no cycles, no undefined inside arrays): time is unix µs as a
 // number and money follows model/decimal.ts. An entry without `data`, with `data` that is not a JSON object, or
 // with an object that has no string `type` is malformed and goes straight to the dead-letter stream.
+//
+// Publishing goes through its own connection (redis-writer.ts: pre-encoded XADD pipelines); reads, acks, claims
+// and the control plane through ioredis. Delivery is at least once: an entry may be handled twice after a crash,
+// a lost reply or a claim, so handlers must be idempotent (ARCHITECTURE.md §4).
 //
 // Timing inside this adapter (backoff, BLOCK, claim periods) is I/O plumbing measured on the monotonic
 // performance clock; the injected Clock stamps the alerts it publishes.
@@ -17,6 +22,7 @@ import { LiveClock, type Clock } from '../common/clock.ts';
 import type { ReasonCode } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/logging.ts';
 import { CONTROL_KEYS, Streams } from '../common/topics.ts';
+import { maskUrl } from '../common/url.ts';
 import type { Alert, AlertSeverity } from '../model/index.ts';
 import { RedisControlPlane } from './redis-control.ts';
 import { StreamWriter, WriterConnectionError, xaddHead, type WriteFailure } from './redis-writer.ts';
@@ -50,7 +56,10 @@ export interface RedisBusOptions {
   readonly claimIdleMs?: number;
   /** How often each reader runs XAUTOCLAIM, ms. Default 10,000. */
   readonly claimIntervalMs?: number;
-  /** Handler deliveries of one entry before it is dead-lettered. Default 5. */
+  /**
+   * Deliveries of one entry (XPENDING's count) a handler gets at most: a failure on the last one, or an entry
+   * found with a higher count (a consumer died on it), sends it to the dead-letter stream. Default 5.
+   */
   readonly maxDeliveries?: number;
   /** Delay before the first retry of a failed entry, doubled per delivery up to `retryBackoffMaxMs`. Default 200. */
   readonly retryBackoffMs?: number;
@@ -177,17 +186,6 @@ function defaultStartFrom(stream: string): '$' | '0' {
 
 function defaultMaxLen(stream: string): number {
   return isMarketData(stream) ? 100_000 : 1_000_000;
-}
-
-/** `redis://:secret@host:6379` → `redis://:****@host:6379` (user names stay; only the password is hidden). */
-function maskUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    if (parsed.password) parsed.password = '****';
-    return parsed.toString();
-  } catch {
-    return url.replace(/\/\/([^/@:]*):[^/@]*@/, '//$1:****@');
-  }
 }
 
 function positiveInteger(name: string, value: number | undefined, fallback: number): number {
@@ -393,6 +391,8 @@ class StreamReader {
   lag: number | undefined;
   pending: number | undefined;
   stopping = false;
+  /** The last error logged for this reader (an error repeating with each retry is logged once). */
+  lastFailure: string | undefined;
   readonly started: Promise<void>;
   done: Promise<void> = Promise.resolve();
   private markStarted!: () => void;
@@ -461,7 +461,8 @@ class StreamReader {
         let now = performance.now();
         if (this.retries.length > 0 && this.nextRetryDue() <= now) await this.retryDue(now);
         now = performance.now();
-        if (now >= this.nextClaimAt && !this.stopping) {
+        // Not while draining our own backlog: claimed entries would overtake it.
+        if (this.phase === 'new' && now >= this.nextClaimAt && !this.stopping) {
           await this.claimIdle();
           this.nextClaimAt = performance.now() + this.settings.claimIntervalMs;
         }
@@ -470,6 +471,7 @@ class StreamReader {
         else await this.readNew();
         backoff = 100;
         noGroupStreak = 0;
+        this.lastFailure = undefined;
       } catch (error) {
         this.markStarted();
         this.flushAcks();
@@ -596,7 +598,8 @@ class StreamReader {
     const { counters } = this.host;
     for (let i = 0; i < entries.length; i++) {
       if (this.stopping) break;
-      const entry = entries[i] as RawEntry;
+      const entry = entries[i];
+      if (!entry) continue; // an entry deleted before XCLAIM (Redis < 7 answers nil)
       const id = entry[0];
       const fields = entry[1];
       if (fields === null) {
@@ -1364,9 +1367,12 @@ export class RedisBus implements Bus {
   }
 
   private readerFailed(reader: StreamReader, error: unknown): void {
-    // Connection trouble is reported once per outage by ConnectionHealth; anything else is worth a line.
+    // Connection trouble is reported once per outage by ConnectionHealth; anything else once per kind.
     if (isTransient(error) && !this.health.healthy) return;
-    this.logger.warn('stream reader failed: retrying', {
+    const text = errorText(error);
+    if (reader.lastFailure === text) return;
+    reader.lastFailure = text;
+    this.logger.warn('stream reader failed: retrying with backoff', {
       stream: reader.target.stream,
       group: reader.group,
       consumer: reader.consumer,

@@ -13,14 +13,16 @@ import { MemoryBus, MemoryControlPlane } from '../bus/memory.ts';
 import { LedgerEngine } from '../ledger/index.ts';
 import {
   currencyDecimals,
+  isTerminal,
   referencePrice,
   type OrderFilled,
   toMinor,
+  type ClientOrderId,
   type InstrumentId,
   type MarketData,
   type VenueId,
 } from '../model/index.ts';
-import { OmsEngine, type VenueAdapter } from '../oms/index.ts';
+import { OmsEngine, type RestoredOrder, type VenueAdapter } from '../oms/index.ts';
 import { reconcilableOrders, Reconciler, type ReconciliationReport } from '../reconciler/index.ts';
 import { loadPolicyConfig, loadRiskConfig, RiskEngine } from '../risk/index.ts';
 import type { Store } from '../store/store.ts';
@@ -160,6 +162,11 @@ export class Kernel {
     const bus = options.bus ?? new MemoryBus(new MemoryControlPlane(options.control));
     const seed = options.seed ?? 1;
     const candleTimeframes = options.candleTimeframes ?? [];
+    // With a store the paper venues keep a journal. Distributed (the feed over the bus, the router its own
+    // process): write-ahead, and the OMS acknowledges a command once the venues' journals are durable. Embedded:
+    // write-behind, so the in-process flow stays synchronous (see src/venues/paper/journal.ts).
+    const venueFeed = options.venueFeed ?? (bus instanceof MemoryBus ? 'direct' : 'bus');
+    const writeAhead = options.store !== undefined && venueFeed === 'bus';
 
     const venues = new Map<VenueId, VenueAdapter>();
     const paperVenues: PaperVenueAdapter[] = [];
@@ -179,6 +186,10 @@ export class Kernel {
         clock,
         seed: seed * 1009 + venueIndex,
         instruments: [...registry.instruments.values()].filter((i) => i.venue === venue),
+        log: logger.child(`venue:${venue}`),
+        ...(options.store
+          ? { journal: options.store, durability: writeAhead ? 'write-ahead' : 'write-behind' }
+          : {}),
       });
       venues.set(venue, adapter);
       paperVenues.push(adapter);
@@ -193,7 +204,14 @@ export class Kernel {
       candleTimeframes,
       logger: logger.child('risk'),
     });
-    const oms = new OmsEngine({ bus, clock, registry, venues, logger: logger.child('oms') });
+    const oms = new OmsEngine({
+      bus,
+      clock,
+      registry,
+      venues,
+      logger: logger.child('oms'),
+      ...(writeAhead ? { durable: () => flushVenues(paperVenues) } : {}),
+    });
     // With a store, the ledger continues from what it holds (journal numbering, positions, cash). A process
     // without the ledger component keeps a follower: rebuilt from the store, fed by fills in a group of its
     // own, writing nothing.
@@ -273,7 +291,9 @@ export class Kernel {
         const fills: OrderFilled[] = [];
         for (const entry of await this.store.loadLedgerEntries())
           if (entry.kind === 'fill') fills.push(entry.fill);
-        this.oms.restore(await this.store.loadOrders(), fills);
+        const records: RestoredOrder[] = await this.store.loadOrders();
+        this.oms.restore([...records, ...this.ordersOnlyVenuesKnow(records)], fills);
+        await this.catchUpWithVenues();
       }
       if (this.venueFeed === 'bus') this.feedVenuesFromBus();
       this.oms.start();
@@ -288,6 +308,82 @@ export class Kernel {
     }
     if (run.has('strategy')) this.strategies.start();
     return report;
+  }
+
+  /**
+   * Orders a paper venue journaled whose OMS record was never saved (the router died between the two writes):
+   * adopted from the venue's copy of the request, as SUBMITTED; the venue's replay then moves them on.
+   */
+  private ordersOnlyVenuesKnow(records: readonly RestoredOrder[]): RestoredOrder[] {
+    const known = new Set<string>();
+    for (const record of records) known.add(record.clientOrderId);
+    const out: RestoredOrder[] = [];
+    for (const adapter of this.paperVenues)
+      for (const { event, request } of adapter.restoredRecords()) {
+        if (!request || known.has(request.clientOrderId)) continue;
+        if (event.kind !== 'accepted' && event.kind !== 'rejected') continue;
+        known.add(request.clientOrderId);
+        out.push({
+          clientOrderId: request.clientOrderId,
+          strategyId: request.strategyId,
+          instrumentId: request.instrumentId,
+          venue: adapter.venue,
+          venueOrderId: null,
+          side: request.side,
+          type: request.type,
+          timeInForce: request.timeInForce,
+          quantity: request.quantity,
+          price: request.price ?? null,
+          triggerPrice: request.triggerPrice ?? null,
+          status: 'SUBMITTED',
+          filledQuantity: 0,
+          averageFillPrice: 0,
+          lastReason: null,
+          tsInit: request.tsInit,
+          tsLast: event.tsEvent,
+        });
+      }
+    if (out.length > 0)
+      this.logger.warn('orders known only to the venues adopted from their journals', { orders: out.length });
+    return out;
+  }
+
+  /**
+   * After a restart: each paper venue tells the OMS again what its journal says about the orders the OMS does
+   * not already agree with (open, or a different filled quantity or finality), so fills it published but the
+   * ledger never booked are published again (booked once: the ledger is idempotent on trade ids). Then waits
+   * (bounded) until this process's ledger view has every OMS fill, so the startup reconciliation compares like
+   * with like.
+   */
+  private async catchUpWithVenues(): Promise<void> {
+    for (const adapter of this.paperVenues) {
+      const reports = new Map<string, { filled: number; terminal: boolean }>();
+      for (const r of await adapter.orders())
+        reports.set(r.clientOrderId, { filled: r.filledQuantity, terminal: isTerminal(r.status) });
+      const include = (id: ClientOrderId): boolean => {
+        const order = this.oms.order(id);
+        if (!order || !isTerminal(order.status)) return true;
+        const report = reports.get(id);
+        if (!report) return false;
+        return !report.terminal || Math.abs(report.filled - order.filledQuantity) > 1e-9;
+      };
+      const told = adapter.replayRestored(include);
+      if (told > 0)
+        this.logger.info('venue journal replayed to the OMS', { venue: adapter.venue, events: told });
+    }
+    const deadline = Date.now() + LEDGER_CATCH_UP_MS;
+    for (;;) {
+      let missing = 0;
+      for (const order of this.oms.allOrders())
+        for (const fill of order.fills) if (!this.ledger.ledger.isBooked(fill.venue, fill.tradeId)) missing++;
+      if (missing === 0) return;
+      if (Date.now() > deadline) {
+        this.logger.warn('the ledger view has not caught up with the OMS fills', { missing });
+        return;
+      }
+      // Wall time on purpose: this waits for another process (the bus), not for the trading clock.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
   }
 
   /** The distributed deployment: the router's paper venues follow the market-data streams. */
@@ -389,11 +485,16 @@ export class Kernel {
     return out;
   }
 
-  /** Persists orders changed since the last call. */
+  /**
+   * Persists orders changed since the last call. The records are taken first and written only once the
+   * venues' journals hold everything decided before: a saved OMS order is never unknown to a restored venue.
+   */
   async persist(): Promise<void> {
     if (!this.store) return;
     const dirty = this.oms.takeDirty();
-    if (dirty.length > 0) await this.store.upsertOrders(dirty.map(toOrderRecord));
+    const records = dirty.map(toOrderRecord);
+    await flushVenues(this.paperVenues);
+    if (records.length > 0) await this.store.upsertOrders(records);
   }
 
   async stop(): Promise<void> {
@@ -410,6 +511,15 @@ export class Kernel {
 
 import type { OmsOrder } from '../oms/index.ts';
 import type { OrderRecord } from '../store/store.ts';
+
+/** How long a restarted router waits for its ledger view to hold every fill its OMS knows. */
+const LEDGER_CATCH_UP_MS = 15_000;
+
+/** Resolves when every paper venue's journal holds everything decided so far. */
+function flushVenues(venues: readonly PaperVenueAdapter[]): Promise<void> {
+  if (venues.length === 1) return (venues[0] as PaperVenueAdapter).flush();
+  return Promise.all(venues.map((v) => v.flush())).then(() => undefined);
+}
 
 export function toOrderRecord(o: OmsOrder): OrderRecord {
   const r = o.request;

@@ -490,4 +490,96 @@ describe('OmsEngine', () => {
     expect(second.fills).toHaveLength(0);
     expect(second.oms.counters.duplicateFills).toBe(1);
   });
+
+  it('restored from a record older or newer than its booked fills: filled quantity and status follow the fills', async () => {
+    const first = makeDesk();
+    await first.connect();
+    first.quote(AAPL_A, 99.9, 100.0);
+    const sent = first.submit({ type: 'market', price: undefined, quantity: 7 });
+    const order = first.oms.order(sent.clientOrderId)!;
+    const fill = first.fills[0]!;
+    const record = {
+      clientOrderId: sent.clientOrderId,
+      strategyId: sent.strategyId,
+      instrumentId: order.executionInstrumentId,
+      venue: order.venue ?? null,
+      venueOrderId: null,
+      side: sent.side,
+      type: sent.type,
+      timeInForce: sent.timeInForce,
+      quantity: 7,
+      price: null,
+      triggerPrice: null,
+      filledQuantity: 0,
+      averageFillPrice: 0,
+      lastReason: null,
+      tsInit: sent.tsInit,
+      tsLast: sent.tsInit,
+    };
+    // Saved before the fill was heard, booked since: it is filled.
+    const older = makeDesk();
+    older.oms.restore([{ ...record, status: 'SUBMITTED' }], [fill]);
+    expect(older.oms.order(sent.clientOrderId)).toMatchObject({ status: 'FILLED', filledQuantity: 7 });
+    expect(older.oms.order(sent.clientOrderId)!.averageFillPrice).toBeCloseTo(fill.lastPrice, 9);
+    expect(older.oms.openOrders()).toEqual([]);
+    expect([older.oms.counters.submitted, older.oms.counters.fills]).toEqual([1, 1]);
+    // Saved after the fill was heard, but the fill never reached the ledger: the venue tells it again, once.
+    const newer = makeDesk();
+    newer.oms.restore(
+      [{ ...record, status: 'FILLED', filledQuantity: 7, averageFillPrice: fill.lastPrice }],
+      [],
+    );
+    expect(newer.oms.order(sent.clientOrderId)!.filledQuantity).toBe(0);
+    const again = {
+      kind: 'fill' as const,
+      venue: fill.venue,
+      clientOrderId: fill.clientOrderId,
+      venueOrderId: fill.venueOrderId,
+      tradeId: fill.tradeId,
+      instrumentId: fill.instrumentId,
+      side: fill.side,
+      quantity: fill.lastQuantity,
+      price: fill.lastPrice,
+      fee: fill.fee,
+      feeCurrency: fill.feeCurrency,
+      liquidity: fill.liquidity,
+      tsEvent: fill.tsEvent,
+    };
+    newer.oms.applyVenueEvent(again);
+    newer.oms.applyVenueEvent(again);
+    expect(newer.oms.order(sent.clientOrderId)).toMatchObject({ status: 'FILLED', filledQuantity: 7 });
+    expect(newer.fills.map((f) => f.tradeId)).toEqual([fill.tradeId]);
+  });
+
+  it('with a durable hook, a command (and its redelivery) is acknowledged only once the hook resolves', async () => {
+    const desk = makeDesk();
+    let calls = 0;
+    let release!: () => void;
+    const durable = (): Promise<void> => {
+      calls++;
+      return new Promise<void>((resolve) => (release = resolve));
+    };
+    const oms = new OmsEngine({
+      bus: desk.bus,
+      clock: desk.clock,
+      registry: desk.registry,
+      venues: new Map(),
+      durable,
+    });
+    oms.start();
+    const command: TradingCommand = { type: 'submit_order', order: desk.request(), tsInit: T0 };
+    desk.bus.publish(Streams.ordersValidated, command);
+    let acknowledged = false;
+    const flushed = desk.bus.flush().then(() => (acknowledged = true));
+    await Promise.resolve();
+    await Promise.resolve();
+    expect([calls, acknowledged]).toEqual([1, false]);
+    release();
+    await flushed;
+    expect(acknowledged).toBe(true);
+    desk.bus.publish(Streams.ordersValidated, command);
+    expect([calls, oms.counters.duplicateCommands]).toEqual([2, 1]);
+    release();
+    await desk.bus.flush();
+  });
 });

@@ -87,6 +87,11 @@ export interface OmsEngineOptions {
   readonly registry: Registry;
   readonly venues: ReadonlyMap<VenueId, VenueAdapter>;
   readonly logger?: Logger;
+  /**
+   * Called after each orders.validated command is handled; the command is acknowledged on the bus only once it
+   * resolves (the distributed router: the venues' journals are durable). Without it commands resolve at once.
+   */
+  readonly durable?: () => Promise<void>;
 }
 
 const EXTERNAL_STRATEGY = toStrategyId('external');
@@ -97,6 +102,7 @@ export class OmsEngine {
   private readonly registry: Registry;
   private readonly venues: ReadonlyMap<VenueId, VenueAdapter>;
   private readonly log: Logger;
+  private readonly durable: (() => Promise<void>) | undefined;
   private readonly orders = new Map<ClientOrderId, OmsOrder>();
   private readonly open = new Map<ClientOrderId, OmsOrder>();
   /** Trade ids seen per venue (nested, so no key string is built per fill). */
@@ -131,6 +137,7 @@ export class OmsEngine {
     this.registry = options.registry;
     this.venues = options.venues;
     this.log = options.logger ?? silentLogger;
+    this.durable = options.durable;
     for (const adapter of this.venues.values()) {
       adapter.onEvent((event) => this.applyVenueEvent(event));
       adapter.onStatus((state) => this.onVenueStatus(adapter.venue, state));
@@ -189,18 +196,20 @@ export class OmsEngine {
 
   // ---- commands ----
 
-  private onCommand(command: TradingCommand): void {
+  private onCommand(command: TradingCommand): Promise<void> | undefined {
     switch (command.type) {
       case 'submit_order':
         this.submit(command);
-        return;
+        break;
       case 'cancel_order':
         this.cancel(command);
-        return;
+        break;
       case 'modify_order':
         this.modify(command);
-        return;
+        break;
     }
+    // A redelivered command is acknowledged only once what the first delivery caused is durable, too.
+    return this.durable?.();
   }
 
   private submit(command: SubmitOrder): void {
@@ -644,8 +653,13 @@ export class OmsEngine {
   /**
    * Rebuilds the order book of record after a restart: the persisted orders (with their latest status) and
    * the fills booked for them. Restored ids count as seen, so a redelivered command or fill is a no-op.
+   * An order's filled quantity and average price are those of its booked fills (the record, saved periodically,
+   * may be older or newer than the ledger), and an open order's status moves forward to what they show; a
+   * venue telling a fill again that was not booked adds it once.
+   * The counters continue: restored orders count as submitted, their booked fills as fills.
    */
   restore(orders: readonly RestoredOrder[], fills: readonly OrderFilled[]): void {
+    const restored: OmsOrder[] = [];
     for (const record of orders) {
       if (this.orders.has(record.clientOrderId)) continue;
       const request: OrderRequest = {
@@ -679,6 +693,8 @@ export class OmsEngine {
         external: record.strategyId === EXTERNAL_STRATEGY,
       };
       this.orders.set(record.clientOrderId, order);
+      restored.push(order);
+      if (!order.external) this.counters.submitted++;
       if (!isTerminal(order.status)) this.open.set(record.clientOrderId, order);
     }
     for (const fill of fills) {
@@ -689,7 +705,28 @@ export class OmsEngine {
       }
       if (seen.has(fill.tradeId)) continue;
       seen.add(fill.tradeId);
-      this.orders.get(fill.clientOrderId)?.fills.push(fill);
+      const order = this.orders.get(fill.clientOrderId);
+      if (!order) continue;
+      order.fills.push(fill);
+      this.counters.fills++;
+    }
+    for (const order of restored) {
+      let filled = 0;
+      let notional = 0;
+      const decimals = this.registry.instruments.get(order.executionInstrumentId)?.quantityDecimals ?? 8;
+      for (const fill of order.fills) {
+        filled = quantize(filled + fill.lastQuantity, decimals);
+        notional += fill.lastPrice * fill.lastQuantity;
+      }
+      order.filledQuantity = filled;
+      order.averageFillPrice = filled > 0 ? notional / filled : 0;
+      // A record older than its fills (saved before they were heard) moves forward with them.
+      if (filled <= 0 || isTerminal(order.status)) continue;
+      if (filled >= order.quantity) {
+        order.status = 'FILLED';
+        this.open.delete(order.request.clientOrderId);
+      } else if (order.status === 'SUBMITTED' || order.status === 'ACCEPTED' || order.status === 'TRIGGERED')
+        order.status = 'PARTIALLY_FILLED';
     }
   }
 

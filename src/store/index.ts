@@ -1,5 +1,5 @@
 // Public surface of the store adapters.
-export type { OrderRecord, ReconciliationRun, Store, StoredEvent } from './store.ts';
+export type { OrderRecord, ReconciliationRun, Store, StoredEvent, StoredPaperVenueRecord } from './store.ts';
 export { PgliteStore } from './pglite.ts';
 export { SqlStore } from './sql-store.ts';
 export type { SqlDriver } from './sql-store.ts';

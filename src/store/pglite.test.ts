@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Ledger } from '../ledger/index.ts';
 import { instrumentOf, makeFill, testRegistry } from '../ledger/test-fixtures.ts';
+import { loadMigrations } from './migrate.ts';
 import { PgliteStore } from './pglite.ts';
 import { storeContract } from './store.contract.ts';
 
@@ -27,7 +28,9 @@ describe('PgliteStore data directory', () => {
       const second = await PgliteStore.open(dir);
       expect(await second.loadLedgerEntries()).toEqual([{ kind: 'fill', sequence: 1, fill }]);
       expect(await second.loadControl()).toEqual({ 'policy:kill_switch': { enabled: 'true' } });
-      expect((await second.db.query('SELECT version FROM schema_migrations')).rows).toHaveLength(1);
+      expect((await second.db.query('SELECT version FROM schema_migrations')).rows).toHaveLength(
+        loadMigrations().length,
+      );
       await second.close();
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -10,11 +10,13 @@ import type {
   OrderSide,
   StrategyId,
   TradeId,
+  OrderRequest,
+  VenueEvent,
   VenueId,
   VenueOrderId,
 } from '../model/index.ts';
 import { runMigrations, type SqlExecutor } from './migrate.ts';
-import type { OrderRecord, ReconciliationRun, Store, StoredEvent } from './store.ts';
+import type { OrderRecord, ReconciliationRun, Store, StoredEvent, StoredPaperVenueRecord } from './store.ts';
 
 /** A connection the store owns: every write is one statement, so no transaction API is needed. */
 export interface SqlDriver extends SqlExecutor {
@@ -162,6 +164,15 @@ interface OrderRow {
   ts_init: unknown;
   ts_last: unknown;
 }
+
+/** $1 venue, $2 [{ seq, event, request? }, ...] in order. */
+const APPEND_PAPER_VENUE_RECORDS = `
+  INSERT INTO paper_venue_journal (venue, seq, kind, client_order_id, trade_id, event, request)
+  SELECT $1, (r->>'seq')::bigint, r->'event'->>'kind', r->'event'->>'clientOrderId', r->'event'->>'tradeId',
+    r->'event', r->'request'
+  FROM jsonb_array_elements($2::jsonb) WITH ORDINALITY AS t(r, n)
+  ORDER BY n
+  ON CONFLICT (venue, seq) DO NOTHING`;
 
 function numberOrNull(value: string | null): number | null {
   return value === null ? null : Number(value);
@@ -337,6 +348,24 @@ export class SqlStore implements Store {
       [Math.max(0, Math.floor(limit))],
     );
     return rows.map((r) => ({ ts: toNumber(r.ts), breaks: r.breaks }));
+  }
+
+  async appendPaperVenueRecords(venue: VenueId, records: readonly StoredPaperVenueRecord[]): Promise<void> {
+    if (records.length === 0) return;
+    await this.driver.query(APPEND_PAPER_VENUE_RECORDS, [venue, jsonOf(records)]);
+  }
+
+  async loadPaperVenueRecords(venue: VenueId): Promise<StoredPaperVenueRecord[]> {
+    const { rows } = await this.driver.query<{
+      seq: unknown;
+      event: VenueEvent;
+      request: OrderRequest | null;
+    }>('SELECT seq, event, request FROM paper_venue_journal WHERE venue = $1 ORDER BY seq', [venue]);
+    return rows.map((r) =>
+      r.request === null
+        ? { seq: toNumber(r.seq), event: r.event }
+        : { seq: toNumber(r.seq), event: r.event, request: r.request },
+    );
   }
 
   async close(): Promise<void> {

@@ -1,5 +1,6 @@
 // The contract every Store passes (PGlite, PostgreSQL): migrations, ledger idempotency, order and atomicity,
-// exact money, orders, the event log, the control plane and reconciliation runs. One suite, many stores.
+// exact money, orders, the event log, the control plane, reconciliation runs and the paper venues' journals.
+// One suite, many stores.
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { Ledger, type BookedFill, type FillJournal } from '../ledger/index.ts';
@@ -8,19 +9,21 @@ import {
   clientOrderId,
   instrumentId,
   strategyId,
+  tradeId,
   venueId,
   venueOrderId,
   type Alert,
   type OrderFilled,
+  type OrderRequest,
 } from '../model/index.ts';
 import { loadMigrations, MigrationError, runMigrations, type SqlExecutor } from './migrate.ts';
-import type { OrderRecord, Store } from './store.ts';
+import type { OrderRecord, Store, StoredPaperVenueRecord } from './store.ts';
 
 /** A store with raw SQL on its own connection, which the contract uses to look behind the interface. */
 export type ContractStore = Store & { readonly db: SqlExecutor };
 
 const TABLES =
-  'journal_lines, fills, deposits, ledger_entries, orders, event_log, control, reconciliation_runs';
+  'journal_lines, fills, deposits, ledger_entries, orders, event_log, control, reconciliation_runs, paper_venue_journal';
 
 /** Runs the contract against the store `make` opens (once for the suite; every table emptied before each test). */
 export function storeContract(name: string, make: () => Promise<ContractStore>): void {
@@ -295,6 +298,100 @@ export function storeContract(name: string, make: () => Promise<ContractStore>):
           ['D', 40],
         ]);
         expect((await store.loadEvents('fills')).map((e) => e.message)).toEqual([fill]);
+      });
+    });
+
+    describe('paper venue journal', () => {
+      const simA = venueId('SIM-A');
+      const simB = venueId('SIM-B');
+      const request: OrderRequest = {
+        clientOrderId: clientOrderId('alpha-1'),
+        strategyId: strategyId('alpha'),
+        instrumentId: instrumentId('AAPL', 'SIM-A'),
+        side: 'buy',
+        type: 'limit',
+        quantity: 100,
+        price: 10.01,
+        timeInForce: 'GTC',
+        reduceOnly: false,
+        tsInit: 4_102_444_800_123_457,
+      };
+      const base = { venue: simA, clientOrderId: request.clientOrderId };
+      const fill = (seq: number, trade: string, price: number, fee: number): StoredPaperVenueRecord => ({
+        seq,
+        event: {
+          ...base,
+          kind: 'fill',
+          venueOrderId: venueOrderId('SIM-A-1'),
+          tradeId: tradeId(trade),
+          instrumentId: request.instrumentId,
+          side: 'buy',
+          quantity: 40,
+          price,
+          fee,
+          feeCurrency: 'USD',
+          liquidity: 'maker',
+          tsEvent: 4_102_444_800_123_459,
+        },
+      });
+      const records: StoredPaperVenueRecord[] = [
+        {
+          seq: 1,
+          event: {
+            ...base,
+            kind: 'accepted',
+            venueOrderId: venueOrderId('SIM-A-1'),
+            tsEvent: 4_102_444_800_123_458,
+          },
+          request,
+        },
+        // numbers that are not short decimals come back as the same doubles
+        fill(2, 'SIM-A-T1', 0.1 + 0.2, -1e-7),
+        {
+          seq: 3,
+          event: {
+            ...base,
+            kind: 'modified',
+            quantity: 60,
+            price: 10.02,
+            triggerPrice: undefined,
+            tsEvent: 5,
+          },
+        },
+        {
+          seq: 4,
+          event: { ...base, kind: 'rejected', reason: 'VENUE_REJECTED', message: 'm', tsEvent: 6 },
+          request: { ...request, clientOrderId: clientOrderId('alpha-2') },
+        },
+        { seq: 5, event: { ...base, kind: 'canceled', reason: 'VENUE_USER_CANCELED', tsEvent: 7 } },
+      ];
+
+      it('appends records and loads them back field for field, by seq, per venue', async () => {
+        await store.appendPaperVenueRecords(simA, records.slice(0, 2));
+        await store.appendPaperVenueRecords(simB, [
+          { ...records[0]!, event: { ...records[0]!.event, venue: simB } },
+        ]);
+        await store.appendPaperVenueRecords(simA, records.slice(2));
+        const loaded = await store.loadPaperVenueRecords(simA);
+        expect(loaded).toEqual(records);
+        expect(loaded.filter((r) => r.request === undefined).map((r) => r.seq)).toEqual([2, 3, 5]);
+        expect((await store.loadPaperVenueRecords(simB)).map((r) => [r.seq, r.event.venue])).toEqual([
+          [1, simB],
+        ]);
+        expect(await store.loadPaperVenueRecords(venueId('SIM-C'))).toEqual([]);
+      });
+
+      it('skips records stored already (a retried batch) and refuses a reused trade id, all or nothing', async () => {
+        await store.appendPaperVenueRecords(simA, records.slice(0, 3));
+        await store.appendPaperVenueRecords(simA, records.slice(0, 4));
+        expect((await store.loadPaperVenueRecords(simA)).map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+        await expect(
+          store.appendPaperVenueRecords(simA, [records[4]!, fill(6, 'SIM-A-T1', 10, 0)]),
+        ).rejects.toThrowError(/paper_venue_journal_trade_idx|duplicate key/);
+        expect((await store.loadPaperVenueRecords(simA)).map((r) => r.seq)).toEqual([1, 2, 3, 4]);
+        // the same trade id on another venue is another trade
+        await store.appendPaperVenueRecords(simB, [{ ...fill(1, 'SIM-A-T1', 10, 0) }]);
+        expect(await count('paper_venue_journal')).toBe(5);
       });
     });
 

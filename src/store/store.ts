@@ -6,11 +6,13 @@ import type { BookedFill, DepositJournal, LedgerEntry, LedgerStore } from '../le
 import type {
   ClientOrderId,
   InstrumentId,
+  OrderRequest,
   OrderSide,
   OrderStatus,
   OrderType,
   StrategyId,
   TimeInForce,
+  VenueEvent,
   VenueId,
   VenueOrderId,
 } from '../model/index.ts';
@@ -49,6 +51,13 @@ export interface ReconciliationRun {
   readonly breaks: readonly unknown[];
 }
 
+/** One record of a paper venue's journal (the port is src/venues/paper/journal.ts; same shape). */
+export interface StoredPaperVenueRecord {
+  readonly seq: number;
+  readonly event: VenueEvent;
+  readonly request?: OrderRequest;
+}
+
 export interface Store extends LedgerStore {
   /** Applies pending migrations (the stores' `open` already does). */
   migrate(): Promise<void>;
@@ -69,6 +78,13 @@ export interface Store extends LedgerStore {
   setControl(key: string, field: string, value: string | undefined): Promise<void>;
   loadControl(): Promise<Record<string, Record<string, string>>>;
   saveReconciliation(run: ReconciliationRun): Promise<void>;
+  /**
+   * Appends a paper venue's journal records in one statement (all or none); a record already stored (same
+   * venue and seq) is skipped, so a retried batch is harmless. A trade id stored twice for a venue is refused.
+   */
+  appendPaperVenueRecords(venue: VenueId, records: readonly StoredPaperVenueRecord[]): Promise<void>;
+  /** Every journal record of `venue`, by seq. */
+  loadPaperVenueRecords(venue: VenueId): Promise<StoredPaperVenueRecord[]>;
   /** The latest runs first. */
   loadReconciliations(limit?: number): Promise<ReconciliationRun[]>;
   close(): Promise<void>;

@@ -1,5 +1,6 @@
-// Crash faults in the distributed deployment: `kill -9` of the risk process and of the ledger process in the
-// middle of a stream of thousands of orders, each restarted. Every order's effect happens exactly once: no
+// Crash faults in the distributed deployment: `kill -9` of the risk process, of the ledger process and of the
+// router (OMS and paper venues, whose state is journaled in PostgreSQL) in the middle of a stream of thousands
+// of orders, each restarted. Every order's effect happens exactly once: no
 // order lost or sent twice (the OMS's count of commands equals the venue's), no fill booked twice, the ledger
 // balances, and the reconciler finds no break.
 import { randomBytes } from 'node:crypto';
@@ -93,7 +94,7 @@ describe.skipIf(skip !== undefined)('faults: kill -9 and restart under load', ()
     await redis?.stop();
   });
 
-  it('kill -9 of risk and of the ledger mid-stream: every effect exactly once, ledger balanced, no break', async () => {
+  it('kill -9 of risk, of the ledger and of the router mid-stream: every effect exactly once, balanced, no break', async () => {
     expect((await runHf(['migrate'], env)).code).toBe(0);
     store = await PostgresStore.open(pg.url);
     const routerPort = await freePort();
@@ -103,7 +104,7 @@ describe.skipIf(skip !== undefined)('faults: kill -9 and restart under load', ()
       return s;
     };
     start('ledger');
-    const router = spawnHf(['service', 'router', '--port', String(routerPort)], env);
+    let router = spawnHf(['service', 'router', '--port', String(routerPort)], env);
     all.push(router);
     let risk = start('risk');
     start('strategy');
@@ -127,6 +128,26 @@ describe.skipIf(skip !== undefined)('faults: kill -9 and restart under load', ()
     await ledgerProcess.exited;
     start('ledger');
     await waitFor(async () => ((await fills()) > 1500 ? true : undefined), '1500 fills booked', 90_000);
+
+    // The router dies with orders in flight; restarted on the same port, its venues restore from their
+    // journals, its OMS from its records, and the startup reconciliation is clean (no kill switch).
+    router.child.kill('SIGKILL');
+    await router.exited;
+    const atRouterDeath = await fills();
+    router = spawnHf(['service', 'router', '--port', String(routerPort)], env);
+    all.push(router);
+    await waitFor(
+      async () => ((await fills()) > atRouterDeath + 600 ? true : undefined),
+      '600 more fills booked after the router restart',
+      90_000,
+    ).catch(async (e: Error) => {
+      const runs = await store.loadReconciliations(1);
+      throw new Error(`${e.message}\n${JSON.stringify(runs[0]?.breaks.slice(0, 6))}\n${diagnose()}`);
+    });
+    const afterRestart = (await (await fetch(`http://127.0.0.1:${routerPort}/api/summary`)).json()) as {
+      killSwitch: boolean;
+    };
+    expect(afterRestart.killSwitch).toBe(false);
 
     // Stop the market, let the stream drain, then compare.
     ingest.child.kill('SIGTERM');

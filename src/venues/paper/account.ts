@@ -13,6 +13,10 @@ import {
   venueOrderId,
   type ClientOrderId,
   type Instrument,
+  type OrderRequest,
+  type OrderSide,
+  type TradeId,
+  type VenueOrderId,
   type InstrumentId,
   type VenueBalanceReport,
   type VenueEvent,
@@ -22,8 +26,9 @@ import {
   type VenuePositionReport,
 } from '../../model/index.ts';
 import type { FeeModel, Liquidity } from './fee-model.ts';
+import type { PaperVenueJournalWriter, PaperVenueRecord } from './journal.ts';
 import type { MatchingEventSink } from './matching-engine.ts';
-import type { PaperOrder } from './paper-order.ts';
+import { PaperOrder } from './paper-order.ts';
 
 interface Position {
   readonly instrument: Instrument;
@@ -40,6 +45,8 @@ export class PaperAccount implements MatchingEventSink {
   deliver = false;
   /** Handler exceptions caught (a consumer's bug must not corrupt the venue's state). */
   handlerErrors = 0;
+  /** With a journal: every decision is recorded here, in order, before (write-ahead) or as it is told. */
+  writer: PaperVenueJournalWriter | undefined;
   private handler: ((event: VenueEvent) => void) | undefined;
   private readonly orders = new Map<ClientOrderId, PaperOrder>();
   private readonly fillReports: VenueFillReport[] = [];
@@ -78,26 +85,32 @@ export class PaperAccount implements MatchingEventSink {
   accepted(order: PaperOrder): void {
     order.venueOrderId = venueOrderId(`${this.venue}-${++this.orderCount}`);
     this.orders.set(order.clientOrderId, order);
-    this.emit({
-      kind: 'accepted',
-      venue: this.venue,
-      clientOrderId: order.clientOrderId,
-      venueOrderId: order.venueOrderId,
-      tsEvent: this.clock.now(),
-    });
+    this.publish(
+      {
+        kind: 'accepted',
+        venue: this.venue,
+        clientOrderId: order.clientOrderId,
+        venueOrderId: order.venueOrderId,
+        tsEvent: this.clock.now(),
+      },
+      order.request,
+    );
   }
 
   rejected(order: PaperOrder, reason: ReasonCode, message: string): void {
-    this.reject(order.clientOrderId, reason, message);
+    this.reject(order.clientOrderId, reason, message, order.request);
   }
 
   triggered(order: PaperOrder): void {
-    this.emit({
-      kind: 'triggered',
-      venue: this.venue,
-      clientOrderId: order.clientOrderId,
-      tsEvent: this.clock.now(),
-    });
+    this.publish(
+      {
+        kind: 'triggered',
+        venue: this.venue,
+        clientOrderId: order.clientOrderId,
+        tsEvent: this.clock.now(),
+      },
+      undefined,
+    );
   }
 
   filled(
@@ -109,7 +122,51 @@ export class PaperAccount implements MatchingEventSink {
   ): void {
     const now = this.clock.now();
     const fee = this.fees.fee(instrument, price, quantity, liquidity);
-    const sign = order.side === 'buy' ? 1 : -1;
+    const id = tradeId(`${this.venue}-T${++this.tradeCount}`);
+    this.settle(
+      instrument,
+      order.clientOrderId,
+      order.venueOrderId,
+      order.side,
+      id,
+      quantity,
+      price,
+      fee,
+      now,
+    );
+    this.publish(
+      {
+        kind: 'fill',
+        venue: this.venue,
+        clientOrderId: order.clientOrderId,
+        venueOrderId: order.venueOrderId,
+        tradeId: id,
+        instrumentId: instrument.id,
+        side: order.side,
+        quantity,
+        price,
+        fee,
+        feeCurrency: instrument.currency,
+        liquidity,
+        tsEvent: now,
+      },
+      undefined,
+    );
+  }
+
+  /** Books a fill: position, cash (notional rounded once, half-even, then the fee) and the fill report. */
+  private settle(
+    instrument: Instrument,
+    clientOrderId: ClientOrderId,
+    orderId: VenueOrderId,
+    side: OrderSide,
+    id: TradeId,
+    quantity: number,
+    price: number,
+    fee: number,
+    tsEvent: number,
+  ): void {
+    const sign = side === 'buy' ? 1 : -1;
     let position = this.positionByInstrument.get(instrument.id);
     if (!position) {
       position = { instrument, quantity: 0 };
@@ -130,101 +187,103 @@ export class PaperAccount implements MatchingEventSink {
       instrument.currency,
       cash - (sign === 1 ? notional : -notional) - toMinor(fee, decimals),
     );
-    const id = tradeId(`${this.venue}-T${++this.tradeCount}`);
     this.fillReports.push({
       venue: this.venue,
-      clientOrderId: order.clientOrderId,
-      venueOrderId: order.venueOrderId,
+      clientOrderId,
+      venueOrderId: orderId,
       tradeId: id,
       instrumentId: instrument.id,
-      side: order.side,
+      side,
       quantity,
       price,
       fee,
       feeCurrency: instrument.currency,
-      tsEvent: now,
-    });
-    this.emit({
-      kind: 'fill',
-      venue: this.venue,
-      clientOrderId: order.clientOrderId,
-      venueOrderId: order.venueOrderId,
-      tradeId: id,
-      instrumentId: instrument.id,
-      side: order.side,
-      quantity,
-      price,
-      fee,
-      feeCurrency: instrument.currency,
-      liquidity,
-      tsEvent: now,
+      tsEvent,
     });
   }
 
   canceled(order: PaperOrder, reason: string): void {
-    this.emit({
-      kind: 'canceled',
-      venue: this.venue,
-      clientOrderId: order.clientOrderId,
-      reason,
-      tsEvent: this.clock.now(),
-    });
+    this.publish(
+      {
+        kind: 'canceled',
+        venue: this.venue,
+        clientOrderId: order.clientOrderId,
+        reason,
+        tsEvent: this.clock.now(),
+      },
+      undefined,
+    );
   }
 
   expired(order: PaperOrder): void {
-    this.emit({
-      kind: 'expired',
-      venue: this.venue,
-      clientOrderId: order.clientOrderId,
-      tsEvent: this.clock.now(),
-    });
+    this.publish(
+      {
+        kind: 'expired',
+        venue: this.venue,
+        clientOrderId: order.clientOrderId,
+        tsEvent: this.clock.now(),
+      },
+      undefined,
+    );
   }
 
   modified(order: PaperOrder): void {
-    this.emit({
-      kind: 'modified',
-      venue: this.venue,
-      clientOrderId: order.clientOrderId,
-      quantity: order.quantity,
-      price: order.price,
-      triggerPrice: order.triggerPrice,
-      tsEvent: this.clock.now(),
-    });
+    this.publish(
+      {
+        kind: 'modified',
+        venue: this.venue,
+        clientOrderId: order.clientOrderId,
+        quantity: order.quantity,
+        price: order.price,
+        triggerPrice: order.triggerPrice,
+        tsEvent: this.clock.now(),
+      },
+      undefined,
+    );
   }
 
   // ---- answers that have no PaperOrder behind them ----
 
-  reject(clientOrderId: ClientOrderId, reason: ReasonCode, message: string): void {
-    this.emit({
-      kind: 'rejected',
-      venue: this.venue,
-      clientOrderId,
-      reason,
-      message,
-      tsEvent: this.clock.now(),
-    });
+  reject(clientOrderId: ClientOrderId, reason: ReasonCode, message: string, request?: OrderRequest): void {
+    this.publish(
+      {
+        kind: 'rejected',
+        venue: this.venue,
+        clientOrderId,
+        reason,
+        message,
+        tsEvent: this.clock.now(),
+      },
+      request,
+    );
   }
 
   cancelRejected(clientOrderId: ClientOrderId, reason: ReasonCode, message: string): void {
-    this.emit({
-      kind: 'cancel_rejected',
-      venue: this.venue,
-      clientOrderId,
-      reason,
-      message,
-      tsEvent: this.clock.now(),
-    });
+    this.publish(
+      {
+        kind: 'cancel_rejected',
+        venue: this.venue,
+        clientOrderId,
+        reason,
+        message,
+        tsEvent: this.clock.now(),
+      },
+      undefined,
+    );
   }
 
   modifyRejected(clientOrderId: ClientOrderId, reason: ReasonCode, message: string): void {
-    this.emit({
-      kind: 'modify_rejected',
-      venue: this.venue,
-      clientOrderId,
-      reason,
-      message,
-      tsEvent: this.clock.now(),
-    });
+    this.publish(
+      {
+        kind: 'modify_rejected',
+        venue: this.venue,
+        clientOrderId,
+        reason,
+        message,
+        tsEvent: this.clock.now(),
+      },
+      undefined,
+    );
   }
 
   // ---- reconciliation ----
@@ -278,7 +337,88 @@ export class PaperAccount implements MatchingEventSink {
     return out;
   }
 
-  private emit(event: VenueEvent): void {
+  // ---- restore (from the journal) ----
+
+  /**
+   * Rebuilds the books from one journal record, in journal order; tells no one. Returns the order the record
+   * is about (undefined when it has none or cannot be applied: an instrument this venue no longer lists).
+   */
+  restore(
+    record: PaperVenueRecord,
+    instrumentOf: (id: InstrumentId) => Instrument | undefined,
+  ): PaperOrder | undefined {
+    const event = record.event;
+    const order = this.orders.get(event.clientOrderId);
+    switch (event.kind) {
+      case 'accepted': {
+        const request = record.request;
+        const instrument = request ? instrumentOf(request.instrumentId) : undefined;
+        if (!request || !instrument) return undefined;
+        const restored = new PaperOrder(request, instrument.quantityDecimals);
+        restored.venueOrderId = event.venueOrderId;
+        restored.acceptedAt = event.tsEvent;
+        this.orders.set(restored.clientOrderId, restored);
+        this.orderCount = Math.max(this.orderCount, counterOf(event.venueOrderId, `${this.venue}-`));
+        return restored;
+      }
+      case 'triggered':
+        if (order) {
+          order.triggered = true;
+          order.status = 'TRIGGERED';
+        }
+        return order;
+      case 'modified':
+        if (order) {
+          order.quantity = event.quantity;
+          order.price = event.price ?? undefined;
+          order.triggerPrice = event.triggerPrice ?? undefined;
+        }
+        return order;
+      case 'fill': {
+        const instrument = instrumentOf(event.instrumentId);
+        if (!instrument) return undefined;
+        this.settle(
+          instrument,
+          event.clientOrderId,
+          event.venueOrderId,
+          event.side,
+          event.tradeId,
+          event.quantity,
+          event.price,
+          event.fee,
+          event.tsEvent,
+        );
+        this.tradeCount = Math.max(this.tradeCount, counterOf(event.tradeId, `${this.venue}-T`));
+        if (order) {
+          order.filledQuantity = quantize(order.filledQuantity + event.quantity, instrument.quantityDecimals);
+          order.status = order.filledQuantity >= order.quantity ? 'FILLED' : 'PARTIALLY_FILLED';
+        }
+        return order;
+      }
+      case 'canceled':
+        if (order) order.status = 'CANCELED';
+        return order;
+      case 'expired':
+        if (order) order.status = 'EXPIRED';
+        return order;
+      case 'rejected':
+      case 'cancel_rejected':
+      case 'modify_rejected':
+        return order;
+    }
+  }
+
+  /** Records the decision (with a journal) and tells the OMS: now, or once it is durable (write-ahead). */
+  private publish(event: VenueEvent, request: OrderRequest | undefined): void {
+    const writer = this.writer;
+    if (writer) writer.append(event, request);
+    if (!this.handler || !this.deliver) return;
+    if (writer && writer.durability === 'write-ahead') writer.hold(event);
+    else this.emit(event);
+  }
+
+  /** Delivers an event to the handler while a session is connected (held events are dropped otherwise). */
+  emit(event: VenueEvent): void {
     const handler = this.handler;
     if (!handler || !this.deliver) return;
     try {
@@ -292,4 +432,11 @@ export class PaperAccount implements MatchingEventSink {
       });
     }
   }
+}
+
+/** The number ending an id the venue issued (`SIM-A-12`, `SIM-A-T7`), 0 when it is not one of them. */
+function counterOf(id: string, prefix: string): number {
+  if (!id.startsWith(prefix)) return 0;
+  const n = Number(id.slice(prefix.length));
+  return Number.isSafeInteger(n) && n > 0 ? n : 0;
 }

@@ -1,5 +1,6 @@
 // The paper venue adapter: the VenueAdapter contract over one matching engine per instrument, with seeded
-// latency, fees, reconciliation queries, cancel-all and connection fault injection.
+// latency, fees, reconciliation queries, cancel-all, connection fault injection and, given a journal, state
+// that survives a restart (see journal.ts for the durability design).
 
 import type { Clock } from '../../common/clock.ts';
 import type { ReasonCode } from '../../common/errors.ts';
@@ -23,6 +24,12 @@ import type { VenueAdapter, VenueConnectionState, VenueModify } from '../../oms/
 import { PaperAccount } from './account.ts';
 import { parsePaperVenueOptions, type PaperVenueOptions, type PaperVenueOptionsInput } from './config.ts';
 import { FeeModel } from './fee-model.ts';
+import {
+  PaperVenueJournalWriter,
+  type PaperVenueDurability,
+  type PaperVenueJournal,
+  type PaperVenueRecord,
+} from './journal.ts';
 import { SeededLatencyModel } from './latency-model.ts';
 import { MatchingEngine } from './matching-engine.ts';
 import { PaperOrder } from './paper-order.ts';
@@ -38,6 +45,10 @@ export interface PaperVenueAdapterOptions {
   readonly instruments: readonly Instrument[];
   readonly options?: PaperVenueOptionsInput;
   readonly log?: Logger;
+  /** Keeps the venue's decisions; `connect()` restores from it first. Without it the venue lives in memory. */
+  readonly journal?: PaperVenueJournal;
+  /** With a journal: 'write-ahead' (default) holds events until durable, 'write-behind' tells them at once. */
+  readonly durability?: PaperVenueDurability;
 }
 
 type Request =
@@ -83,6 +94,12 @@ export class PaperVenueAdapter implements VenueAdapter {
   private inFlightHead = 0;
   private readonly timerName: string;
   private readonly onArrivalTimer = (): void => this.arrive();
+  private readonly journal: PaperVenueJournal | undefined;
+  private readonly writer: PaperVenueJournalWriter | undefined;
+  private readonly log: Logger | undefined;
+  private restored = false;
+  /** Records loaded by the restore, kept until `replayRestored` tells the OMS what it may have missed. */
+  private restoredJournal: readonly PaperVenueRecord[] = [];
 
   constructor(options: PaperVenueAdapterOptions) {
     this.venue = options.venue;
@@ -99,20 +116,72 @@ export class PaperVenueAdapter implements VenueAdapter {
     );
     for (const instrument of options.instruments)
       if (instrument.venue === this.venue) this.addEngine(instrument);
+    this.log = options.log;
+    this.journal = options.journal;
+    if (options.journal) {
+      const account = this.account;
+      this.writer = new PaperVenueJournalWriter(
+        options.venue,
+        options.journal,
+        options.durability ?? 'write-ahead',
+        options.clock,
+        (event) => account.emit(event),
+        options.log,
+      );
+      account.writer = this.writer;
+    }
   }
 
   get state(): VenueConnectionState {
     return this.connectionState;
   }
 
-  connect(): Promise<void> {
+  /** With a journal, the first connect restores the venue's state from it before reporting connected. */
+  async connect(): Promise<void> {
+    if (this.journal && !this.restored) {
+      await this.restore(this.journal);
+      this.restored = true;
+    }
     this.setConnected(true);
-    return Promise.resolve();
   }
 
-  disconnect(): Promise<void> {
+  /** Drops the session; with a journal, resolves once every decision so far is durable. */
+  async disconnect(): Promise<void> {
     this.setConnected(false);
-    return Promise.resolve();
+    await this.flush();
+  }
+
+  /** Resolves when every decision so far is durable (at once without a journal); rejects if a write failed. */
+  flush(): Promise<void> {
+    return this.writer ? this.writer.flush() : Promise.resolve();
+  }
+
+  /** Journal records not yet durable. */
+  get journalPending(): number {
+    return this.writer?.pending ?? 0;
+  }
+
+  /** The records the restore loaded (until `replayRestored`): the router adopts orders its OMS never saved. */
+  restoredRecords(): readonly PaperVenueRecord[] {
+    return this.restoredJournal;
+  }
+
+  /**
+   * Tells the event handler (the OMS) again, in order, what the restored records say about the orders
+   * `include` selects (all when omitted), so it learns what it missed before the crash; the OMS ignores what it
+   * has already seen. Only while connected. Returns the events told; the restored records are then released.
+   */
+  replayRestored(include?: (clientOrderId: ClientOrderId) => boolean): number {
+    const records = this.restoredJournal;
+    this.restoredJournal = [];
+    if (this.connectionState !== 'connected') return 0;
+    let told = 0;
+    for (const record of records) {
+      if (include && !include(record.event.clientOrderId)) continue;
+      this.account.emit(record.event);
+      told++;
+    }
+    return told;
   }
 
   /** Fault injection: drops or restores the session at once; status handlers are told of a change. */
@@ -216,6 +285,34 @@ export class PaperVenueAdapter implements VenueAdapter {
   }
 
   // ---- internals ----
+
+  /** Rebuilds the account and the engines' working orders from the journal, in decision order. */
+  private async restore(journal: PaperVenueJournal): Promise<void> {
+    const records = await journal.loadPaperVenueRecords(this.venue);
+    const instrumentOf = (id: InstrumentId): Instrument | undefined => this.engines.get(id)?.instrument;
+    const accepted: PaperOrder[] = [];
+    let skipped = 0;
+    let lastSeq = 0;
+    for (const record of records) {
+      if (record.seq > lastSeq) lastSeq = record.seq;
+      const event = record.event;
+      if (event.kind === 'accepted' || (event.kind === 'rejected' && record.request))
+        this.sentClientOrderIds.add(event.clientOrderId);
+      const order = this.account.restore(record, instrumentOf);
+      if (event.kind === 'accepted') {
+        if (order) accepted.push(order);
+        else skipped++;
+      } else if (event.kind === 'fill' && !instrumentOf(event.instrumentId)) skipped++;
+    }
+    for (const order of accepted) if (order.isOpen) this.engines.get(order.instrumentId)?.restore(order);
+    this.writer?.continueAfter(lastSeq);
+    this.restoredJournal = records;
+    if (skipped > 0)
+      this.log?.error('paper venue restore: records for instruments this venue does not list were skipped', {
+        venue: this.venue,
+        skipped,
+      });
+  }
 
   private addEngine(instrument: Instrument): MatchingEngine {
     const engine = new MatchingEngine({

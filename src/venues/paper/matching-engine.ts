@@ -314,6 +314,31 @@ export class MatchingEngine {
     }
   }
 
+  /**
+   * Puts back a working order rebuilt from the venue's journal after a restart (nothing is emitted). It keeps
+   * its acceptance order among the restored orders but its queue position is not known: a resting limit goes to
+   * the back of its level when the level is next shown (until then only a trade through its price or opposite
+   * liquidity at its price fills it), and it meets bars from the next bar on. A restored DAY order gets its
+   * first-bar grace on daily bars again.
+   */
+  restore(order: PaperOrder): void {
+    order.sequence = ++this.sequence;
+    order.tradingDay = this.tradingDayOf(order.acceptedAt);
+    if (order.isPendingStop) {
+      this.stops.push(order);
+      return;
+    }
+    if (!order.isLimitNow) {
+      this.waiting.push(order); // a market order or triggered stop waiting for the next bar
+      return;
+    }
+    order.levelSize = -1;
+    order.queueAhead = Number.POSITIVE_INFINITY;
+    order.tradedSinceRefresh = 0;
+    order.joinedBar = this.barIndex;
+    this.insertResting(order);
+  }
+
   cancel(order: PaperOrder, reason: string): void {
     this.remove(order);
     order.status = 'CANCELED';
@@ -411,6 +436,11 @@ export class MatchingEngine {
     order.queueAhead = size >= 0 ? size : this.isBookMode() ? Number.POSITIVE_INFINITY : 0;
     order.tradedSinceRefresh = 0;
     order.joinedBar = this.barIndex;
+    this.insertResting(order);
+  }
+
+  /** Inserts into its side's list: price priority, then time (sequence) within a level. */
+  private insertResting(order: PaperOrder): void {
     const buy = order.side === 'buy';
     const list = buy ? this.bids : this.asks;
     const p = order.price ?? 0;
