@@ -10,7 +10,13 @@ import { describeMachine, machineDetails } from './machine.ts';
 import { RESULT_FILE_VARIABLE, formatBudget, formatFigure, passes, type BenchResult } from './results.ts';
 
 const ROOT = resolve(import.meta.dirname, '..');
-const BENCHES = ['risk.bench.ts', 'paper-venue.bench.ts', 'pipeline.bench.ts', 'latency.bench.ts'] as const;
+const BENCHES = [
+  'risk.bench.ts',
+  'paper-venue.bench.ts',
+  'pipeline.bench.ts',
+  'latency.bench.ts',
+  'redis-bus.bench.ts',
+] as const;
 
 interface Row {
   readonly bench: string;

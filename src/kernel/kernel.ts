@@ -88,8 +88,8 @@ export class Kernel {
   readonly paperVenues: readonly PaperVenueAdapter[];
   readonly store: Store | undefined;
   lastReconciliation: ReconciliationReport | undefined;
-  /** Last reference price per instrument (for marks, PnL and the API). */
-  readonly marks = new PriceBoard<InstrumentId>();
+  /** Last reference price per instrument, kept here only when this process runs no risk engine. */
+  private readonly marks = new PriceBoard<InstrumentId>();
   /** Denials by reason code, counted from orders.rejected. */
   readonly denials = new Map<string, number>();
   /** Venue rejections by reason code, counted from orders.events. */
@@ -400,14 +400,15 @@ export class Kernel {
       this.subscriptions.push(this.bus.subscribe(Streams.candles(tf), group, feed));
   }
 
+  /** The mark for PnL and the API: the risk engine's reference price when it runs here, else our own. */
+  markPrice(instrumentId: InstrumentId): number | undefined {
+    return this.components.has('risk')
+      ? this.risk.referencePrice(instrumentId)
+      : this.marks.get(instrumentId);
+  }
+
   private watch(): void {
-    const mark = (m: MarketData): void => {
-      const price = referencePrice(m);
-      if (price !== undefined && price > 0) this.marks.set(m.instrumentId, price);
-    };
     this.subscriptions.push(
-      this.bus.subscribe(Streams.ticks, 'kernel', mark),
-      this.bus.subscribe(Streams.books, 'kernel', mark),
       this.bus.subscribe(Streams.ordersRejected, 'kernel', (d) => {
         this.denials.set(d.reason, (this.denials.get(d.reason) ?? 0) + 1);
       }),
@@ -415,6 +416,15 @@ export class Kernel {
         if (e.type === 'order_rejected')
           this.venueRejects.set(e.reason, (this.venueRejects.get(e.reason) ?? 0) + 1);
       }),
+    );
+    if (this.components.has('risk')) return; // the risk engine already follows every price
+    const mark = (m: MarketData): void => {
+      const price = referencePrice(m);
+      if (price !== undefined && price > 0) this.marks.set(m.instrumentId, price);
+    };
+    this.subscriptions.push(
+      this.bus.subscribe(Streams.ticks, 'kernel', mark),
+      this.bus.subscribe(Streams.books, 'kernel', mark),
     );
     for (const tf of this.candleTimeframes)
       this.subscriptions.push(this.bus.subscribe(Streams.candles(tf), 'kernel', mark));

@@ -48,7 +48,7 @@ export function summarize(kernel: Kernel): KernelSummary {
   for (const p of kernel.ledger.ledger.positions()) {
     const instrument = kernel.registry.instruments.get(p.instrumentId);
     const decimals = currencyDecimals(p.currency);
-    const mark = kernel.marks.get(p.instrumentId);
+    const mark = kernel.markPrice(p.instrumentId);
     const unrealized =
       mark === undefined || p.quantity === 0
         ? 0

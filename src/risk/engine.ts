@@ -770,6 +770,12 @@ export class RiskEngine {
     this.logger.warn('malformed command dropped', { problem, command });
   }
 
+  /** The last reference price the engine holds for an instrument (tick mid, trade, book mid or bar close). */
+  referencePrice(instrumentId: InstrumentId): number | undefined {
+    const price = this.rules.get(instrumentId)?.exposure.referencePrice;
+    return price !== undefined && price > 0 ? price : undefined;
+  }
+
   /** The price an open order's cash commitment and provisional mark use. */
   private committedPrice(order: OrderRequest): number {
     switch (order.type) {
