@@ -9,8 +9,12 @@ import {
   clientOrderId,
   instrumentId,
   strategyId,
+  tradeId,
+  venueId,
+  venueOrderId,
   type Alert,
   type CancelOrder,
+  type OrderFilled,
   type QuoteTick,
   type TradingCommand,
 } from '../model/index.ts';
@@ -71,6 +75,27 @@ function quote(n: number): QuoteTick {
     askSize: 1,
     tsEvent: n,
     tsInit: n,
+  };
+}
+
+function fill(trade: string): OrderFilled {
+  return {
+    type: 'order_filled',
+    clientOrderId: clientOrderId('c-1'),
+    strategyId: strategyId('test'),
+    instrumentId: instrumentId('X', 'SIM'),
+    tsEvent: 1,
+    tsInit: 2,
+    venue: venueId('SIM'),
+    venueOrderId: venueOrderId('v-1'),
+    tradeId: tradeId(trade),
+    side: 'buy',
+    lastQuantity: 3,
+    lastPrice: 100.5,
+    fee: 0.1,
+    feeCurrency: 'USD',
+    liquidity: 'taker',
+    leavesQuantity: 0,
   };
 }
 
@@ -265,6 +290,38 @@ describe.skipIf(skipReason !== undefined)('RedisBus on a real Redis', () => {
     expect(b.stats().malformed).toBe(malformed.length);
     expect(b.stats().retried).toBe(0);
     await eventually(async () => ((await redis.xpending(key, 'risk')) as [number])[0] === 0);
+  });
+
+  it('dead-letters a well-formed JSON entry whose fields do not fit its stream schema, naming the field', async () => {
+    const keyPrefix = randomPrefix();
+    const key = `${keyPrefix}fills`;
+    const redis = plainClient();
+    const b = await bus(keyPrefix, { maxDeliveries: 5 });
+    const handled: string[] = [];
+    const alerts: Alert[] = [];
+    b.subscribe(Streams.alerts, 'ops', (a) => void alerts.push(a));
+    b.subscribe(Streams.fills, 'ledger', (m) => void handled.push(m.tradeId));
+    await b.ready();
+    const bad = { ...fill('bad'), lastQuantity: String(fill('bad').lastQuantity) };
+    await redis.xadd(key, '*', 'data', JSON.stringify(bad));
+    b.publish(Streams.fills, fill('good'));
+    await eventually(() => handled.length === 1 && alerts.length === 1);
+    expect(handled).toEqual(['good']);
+    const dead = (await redis.xrange(`${keyPrefix}deadletter`, '-', '+')).map(([, fields]) => record(fields));
+    expect(dead).toHaveLength(1);
+    expect(dead[0]).toMatchObject({
+      stream: 'fills',
+      group: 'ledger',
+      reason: 'OPS_MALFORMED_MESSAGE',
+      deliveries: '1',
+      error: 'lastQuantity: expected number, received string',
+    });
+    expect(JSON.parse(dead[0]!.fields!)).toEqual(['data', JSON.stringify(bad)]);
+    expect(alerts[0]).toMatchObject({ code: 'OPS_MALFORMED_MESSAGE' });
+    expect(alerts[0]!.message).toContain('lastQuantity');
+    expect(b.stats().malformed).toBe(1);
+    expect(b.stats().retried).toBe(0);
+    await eventually(async () => ((await redis.xpending(key, 'ledger')) as [number])[0] === 0);
   });
 
   it('shares one group between two buses: every entry handled once, by either', async () => {

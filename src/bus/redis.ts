@@ -6,7 +6,9 @@
 // Wire format: one field `data` holding the message as JSON. Bus messages are plain JSON values (numbers,
 // strings, booleans, arrays, objects; no bigints, no cycles, no undefined inside arrays): time is unix µs as a
 // number and money follows model/decimal.ts. An entry without `data`, with `data` that is not a JSON object, or
-// with an object that has no string `type` is malformed and goes straight to the dead-letter stream.
+// with an object that has no string `type`, or whose fields do not fit its stream's schema
+// (common/message-schemas.ts: a required field missing or of the wrong type) is malformed and goes straight to
+// the dead-letter stream, with the first failing path as the reason.
 //
 // Publishing goes through its own connection (redis-writer.ts: pre-encoded XADD pipelines); reads, acks, claims
 // and the control plane through ioredis. Delivery is at least once: an entry may be handled twice after a crash,
@@ -21,6 +23,7 @@ import type { Bus, Handler, MessageOf, StreamName, Subscription } from '../commo
 import { LiveClock, type Clock } from '../common/clock.ts';
 import type { ReasonCode } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/logging.ts';
+import { checkWith, schemaForStream, type MessageCheck } from '../common/message-schemas.ts';
 import { CONTROL_KEYS, Streams } from '../common/topics.ts';
 import { maskUrl } from '../common/url.ts';
 import type { Alert, AlertSeverity } from '../model/index.ts';
@@ -160,6 +163,8 @@ interface StreamTarget {
   readonly trimmingHead: string;
   /** The last pipeline this stream appeared in (marks its last XADD there for trimming). */
   lastPipeline: number;
+  /** The structural check of the stream's messages, when the stream has a schema. */
+  readonly check: MessageCheck | undefined;
 }
 
 type RawEntry = [id: string, fields: string[] | null];
@@ -620,9 +625,10 @@ class StreamReader {
         continue;
       }
       const message = parseEntry(fields);
-      if (typeof message === 'string') {
+      const problem = typeof message === 'string' ? message : this.target.check?.(message);
+      if (problem !== undefined) {
         counters.malformed++;
-        await this.deadLetter(id, fields, 'OPS_MALFORMED_MESSAGE', message, count);
+        await this.deadLetter(id, fields, 'OPS_MALFORMED_MESSAGE', problem, count);
         continue;
       }
       counters.delivered++;
@@ -1171,6 +1177,7 @@ export class RedisBus implements Bus {
     if (!target) {
       const key = this.keyPrefix + stream;
       const maxLen = this.settings.maxLen(stream);
+      const schema = schemaForStream(stream);
       target = {
         stream,
         key,
@@ -1178,6 +1185,7 @@ export class RedisBus implements Bus {
         head: xaddHead(key, undefined),
         trimmingHead: xaddHead(key, maxLen),
         lastPipeline: 0,
+        check: schema ? checkWith(schema) : undefined,
       };
       this.targets.set(stream, target);
     }

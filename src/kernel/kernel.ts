@@ -16,6 +16,8 @@ import {
   isTerminal,
   referencePrice,
   type OrderFilled,
+  type Alert,
+  type OrderDenied,
   toMinor,
   type ClientOrderId,
   type InstrumentId,
@@ -276,6 +278,7 @@ export class Kernel {
       }
     await this.ledger.start();
     this.watch();
+    if (this.store && run.has('ledger')) this.audit(this.store);
     if (run.has('risk')) this.risk.start();
     let report: ReconciliationReport = {
       ts: this.clock.now(),
@@ -398,6 +401,45 @@ export class Kernel {
     );
     for (const tf of this.candleTimeframes)
       this.subscriptions.push(this.bus.subscribe(Streams.candles(tf), group, feed));
+  }
+
+  /**
+   * The audit trail in the store (one process does it: the one that books the ledger): every alert (kill
+   * switch on/off, strategy failures, reconciliation breaks, dead letters, …) and every risk denial go to the
+   * event log, and the control-plane state is mirrored, so what happened and why can be read back by date.
+   */
+  private audit(store: Store): void {
+    // Batched per turn: a burst of denials (a kill switch under a quoting strategy) is one insert, not hundreds.
+    let alerts: Alert[] = [];
+    let denials: OrderDenied[] = [];
+    let flushing: Promise<void> | undefined;
+    const flush = (): Promise<void> =>
+      (flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
+        const a = alerts;
+        const d = denials;
+        alerts = [];
+        denials = [];
+        flushing = undefined;
+        if (a.length > 0) await store.appendEvents(Streams.alerts, a);
+        if (d.length > 0) await store.appendEvents(Streams.ordersRejected, d);
+      }));
+    this.subscriptions.push(
+      this.bus.subscribe(Streams.alerts, 'audit', (alert) => {
+        alerts.push(alert);
+        return flush();
+      }),
+      this.bus.subscribe(Streams.ordersRejected, 'audit', (denial) => {
+        denials.push(denial);
+        return flush();
+      }),
+      this.bus.control.onChange((key, field, value) => {
+        store
+          .setControl(key, field, value)
+          .catch((error: unknown) =>
+            this.logger.error('audit: control state not saved', { key, field, error: String(error) }),
+          );
+      }),
+    );
   }
 
   /** The mark for PnL and the API: the risk engine's reference price when it runs here, else our own. */

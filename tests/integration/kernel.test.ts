@@ -171,3 +171,22 @@ export default class BadOrders extends Strategy {
     ).rejects.toThrow(/nothing\.ts does not export a Strategy subclass/);
   });
 });
+
+describe('kernel: audit trail', () => {
+  it('logs alerts and risk denials to the store and mirrors the control state', async () => {
+    const clock = new SimulatedClock(T0);
+    const store = await PgliteStore.open();
+    const kernel = await Kernel.create({ mode: 'paper', configDir: CONFIGS, clock, seed: 4, store });
+    await kernel.start();
+    await kernel.bus.control.set('policy:kill_switch', 'enabled', 'true');
+    await drive(kernel, clock, 4, 20_000);
+    await kernel.stop();
+    const alerts = await store.loadEvents(Streams.alerts);
+    expect(alerts.map((e) => e.message.code)).toContain('OPS_KILL_SWITCH_ON');
+    const denials = await store.loadEvents(Streams.ordersRejected);
+    expect(denials.length).toBeGreaterThan(0);
+    expect(new Set(denials.map((e) => e.message.reason))).toEqual(new Set(['RISK_KILL_SWITCH']));
+    expect((await store.loadControl())['policy:kill_switch']).toEqual({ enabled: 'true' });
+    await store.close();
+  });
+});
