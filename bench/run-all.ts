@@ -16,6 +16,7 @@ const BENCHES = [
   'pipeline.bench.ts',
   'latency.bench.ts',
   'redis-bus.bench.ts',
+  'distributed.bench.ts',
 ] as const;
 
 interface Row {

@@ -8,4 +8,5 @@ export * from './topics.ts';
 export * from './histogram.ts';
 export * from './random.ts';
 export * from './price-board.ts';
+export * from './message-schemas.ts';
 export * from './registry.ts';
