@@ -388,6 +388,14 @@ class Counters {
  * (id `0`) first, then reads new ones (`>`); it handles entries strictly in order and acks them in batches after
  * their handlers resolve; failed entries wait in a retry list (the entries behind them go on).
  */
+/** An entry whose handler returned a promise: acked when it resolves (group commit at the end of a batch). */
+interface PendingEffect {
+  readonly id: string;
+  readonly fields: readonly string[];
+  readonly count: number;
+  readonly result: Promise<void>;
+}
+
 class StreamReader {
   delivered = 0;
   acked = 0;
@@ -595,12 +603,17 @@ class StreamReader {
   /**
    * Handles entries in order. `deliveries` gives each entry's delivery count when it is not its first delivery
    * (pending, claimed, retried); entries read with `>` are on their first.
+   * Group commit: handlers are called one after another in entry order (their synchronous effects happen in
+   * order), but the promises they return (durability: a store write, a journal flush) are awaited together at
+   * the end of the batch, so a batch of N entries costs one round trip of the slowest effect, not N in series.
+   * Each entry is acked only once its own promise has resolved; a failed one is retried or dead-lettered.
    */
   private async handle(
     entries: readonly RawEntry[],
     deliveries: ReadonlyMap<string, number> | undefined,
   ): Promise<void> {
     const { counters } = this.host;
+    let pending: PendingEffect[] | undefined;
     for (let i = 0; i < entries.length; i++) {
       if (this.stopping) break;
       const entry = entries[i];
@@ -634,19 +647,33 @@ class StreamReader {
       counters.delivered++;
       this.delivered++;
       this.invoked++;
-      let failed = false;
-      let failure: unknown;
+      let result: void | Promise<void>;
       try {
-        const result = this.handler(message);
-        if (result !== undefined) await result;
+        result = this.handler(message);
       } catch (error) {
-        failed = true;
-        failure = error;
+        this.settled++;
+        this.host.handlerSettled();
+        await this.failed(id, fields, error, count);
+        continue;
       }
-      this.settled++;
-      this.host.handlerSettled();
-      if (!failed) this.acks.push(id);
-      else await this.failed(id, fields, failure, count);
+      if (result === undefined) {
+        this.settled++;
+        this.host.handlerSettled();
+        this.acks.push(id);
+      } else {
+        (pending ??= []).push({ id, fields, count, result });
+      }
+    }
+    if (pending !== undefined) {
+      const outcomes = await Promise.allSettled(pending.map((p) => p.result));
+      for (let i = 0; i < pending.length; i++) {
+        const p = pending[i] as PendingEffect;
+        const outcome = outcomes[i] as PromiseSettledResult<void>;
+        this.settled++;
+        this.host.handlerSettled();
+        if (outcome.status === 'fulfilled') this.acks.push(p.id);
+        else await this.failed(p.id, p.fields, outcome.reason, p.count);
+      }
     }
     this.flushAcks();
   }
