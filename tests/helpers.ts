@@ -19,9 +19,14 @@ export interface Spawned {
 }
 
 export function spawnHf(args: readonly string[], env: NodeJS.ProcessEnv = {}): Spawned {
+  // The embedded deployment unless a test asks for Redis / PostgreSQL: the caller's REDIS_URL and DATABASE_URL
+  // (set to give tests a server) must not turn every `hf run` into a distributed one.
+  const inherited: NodeJS.ProcessEnv = { ...process.env };
+  delete inherited.REDIS_URL;
+  delete inherited.DATABASE_URL;
   const child = spawn(process.execPath, [HF, ...args], {
     cwd: ROOT,
-    env: { ...process.env, HF_LOG_LEVEL: 'info', ...env },
+    env: { ...inherited, HF_LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const spawned: Spawned = {

@@ -14,6 +14,10 @@ import { SyntheticFeed } from '../marketdata/feed.ts';
 import { buildApi } from '../services/api.ts';
 import { callChannel, ChannelUnavailable } from '../services/control-channel.ts';
 import { PgliteStore } from '../store/pglite.ts';
+import { PostgresStore } from '../store/postgres.ts';
+import type { Store } from '../store/store.ts';
+import { RedisBus } from '../bus/redis.ts';
+import { hostname } from 'node:os';
 import type { CliIo, CliPaths } from './context.ts';
 import { renderLine, renderScreen } from './screen.ts';
 
@@ -51,8 +55,22 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
   const logStream = createWriteStream(join(session, 'hf.log'), { flags: 'a' });
   const logger = createLogger('hf', undefined, { write: (line) => void logStream.write(line) });
   const clock = new LiveClock();
-  const store = await PgliteStore.open(join(session, 'pgdata'));
-  const control = readControlFile(paths.controlFile);
+  // REDIS_URL / DATABASE_URL set: the same components, all in this process, over Redis and PostgreSQL (the
+  // distributed deployment's bus, store and control plane); otherwise the embedded default.
+  const redisUrl = process.env.REDIS_URL;
+  const databaseUrl = process.env.DATABASE_URL;
+  const store: Store = databaseUrl
+    ? await PostgresStore.open(databaseUrl, { logger: logger.child('store') })
+    : await PgliteStore.open(join(session, 'pgdata'));
+  const bus = redisUrl
+    ? await RedisBus.connect({
+        url: redisUrl,
+        consumer: process.env.HF_CONSUMER ?? `run-${hostname()}`,
+        keyPrefix: process.env.HF_REDIS_PREFIX ?? '',
+        logger: logger.child('bus'),
+      })
+    : undefined;
+  const control = bus ? undefined : readControlFile(paths.controlFile);
   const kernel = await Kernel.create({
     mode: 'paper',
     configDir: paths.configDir,
@@ -60,15 +78,18 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
     seed: options.seed,
     store,
     logger,
-    control,
+    ...(bus ? { bus } : {}),
+    ...(control ? { control } : {}),
+    processName: `run-${hostname()}`,
   });
-  kernel.bus.control.onChange(() => {
-    const state: Record<string, Record<string, string>> = {};
-    for (const key of ['policy:kill_switch', 'strategy:enabled', 'policy:route_override'])
-      state[key] = { ...kernel.bus.control.getAll(key) };
-    writeControlFile(paths.controlFile, state);
-    logger.info('control change', state);
-  });
+  if (!bus)
+    kernel.bus.control.onChange(() => {
+      const state: Record<string, Record<string, string>> = {};
+      for (const key of ['policy:kill_switch', 'strategy:enabled', 'policy:route_override'])
+        state[key] = { ...kernel.bus.control.getAll(key) };
+      writeControlFile(paths.controlFile, state);
+      logger.info('control change', state);
+    });
 
   const channel = buildApi(kernel, { allowControl: true });
   await channel.listen({ path: paths.socket });
@@ -129,6 +150,7 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
   await channel.close();
   if (api) await api.close();
   rmSync(paths.socket, { force: true });
+  if (bus) await bus.close();
   await store.close();
   await new Promise<void>((r) => logStream.end(r));
   return final.breaks.length === 0 ? 0 : 1;

@@ -7,6 +7,10 @@ import { describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { ROOT, tempHome } from '../helpers.ts';
 
+// These runs are of the embedded deployment, whatever servers the test environment provides.
+delete process.env.REDIS_URL;
+delete process.env.DATABASE_URL;
+
 async function hf(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   let out = '';
   let err = '';

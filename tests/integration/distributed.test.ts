@@ -11,6 +11,8 @@ import { postgresForTests, postgresSkipReason, type TestPostgres } from '../supp
 import { redisForTests, redisUnavailableReason, type TestRedis } from '../support/redis-server.ts';
 import { ROOT, runHf, spawnHf, waitFor, type Spawned } from '../helpers.ts';
 import { join } from 'node:path';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 
 const skip = redisUnavailableReason() ?? postgresSkipReason();
 
@@ -90,5 +92,40 @@ describe.skipIf(skip !== undefined)('distributed deployment: one process per ser
     const ledger = Ledger.replay(await store.loadLedgerEntries(), registry);
     for (const [currency, sum] of Object.entries(ledger.trialBalance())) expect(sum, currency).toBe(0n);
     expect(ledger.journals().length).toBeGreaterThan(5);
+  });
+
+  it('hf run with REDIS_URL and DATABASE_URL runs every component in one process over Redis and PostgreSQL', async () => {
+    const url = await pg.createDatabase();
+    const runPrefix = `${prefix}run:`;
+    const run = await runHf(
+      [
+        '--home',
+        mkdtempSync(join(tmpdir(), 'hf-run-')),
+        'run',
+        '--duration',
+        '6',
+        '--no-api',
+        '--json',
+        '--rate',
+        '5000',
+      ],
+      {
+        ...env,
+        DATABASE_URL: url,
+        HF_REDIS_PREFIX: runPrefix,
+      },
+    );
+    expect(run.code, run.stderr.slice(-800)).toBe(0);
+    const summary = JSON.parse(run.stdout.trim().split('\n').at(-1)!) as {
+      fills: number;
+      reconciliation: { breaks: unknown[] };
+    };
+    expect(summary.fills).toBeGreaterThan(0);
+    expect(summary.reconciliation.breaks).toEqual([]);
+    const runStore = await PostgresStore.open(url);
+    const booked = (await runStore.loadLedgerEntries()).filter((e) => e.kind === 'fill').length;
+    await runStore.close();
+    expect(booked).toBe(summary.fills);
+    expect(await client.xlen(`${runPrefix}orders.incoming`)).toBeGreaterThan(0);
   });
 });
