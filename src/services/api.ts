@@ -7,7 +7,8 @@ import { CONTROL_KEYS } from '../common/topics.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import { summarize } from '../kernel/summary.ts';
 import { toOrderRecord } from '../kernel/kernel.ts';
-import { isOpen, type ClientOrderId } from '../model/index.ts';
+import { isOpen, type ClientOrderId, type OrderFilled } from '../model/index.ts';
+import type { OrderRecord } from '../store/store.ts';
 
 export interface ApiOptions {
   /** Allow control mutations (kill switch, strategy toggles, route overrides) and reconcile. */
@@ -22,6 +23,18 @@ const jsonSafe = (_key: string, value: unknown): unknown =>
 export function buildApi(kernel: Kernel, options: ApiOptions): FastifyInstance {
   const app = Fastify({ logger: false });
   app.setReplySerializer((payload) => JSON.stringify(payload, jsonSafe));
+
+  // In a process without the router (the `api` service), orders and fills come from the store the router and
+  // the ledger write; with the router here, from its order book of record.
+  const routerHere = kernel.components.has('router');
+  const storedFills = async (): Promise<OrderFilled[]> => {
+    const out: OrderFilled[] = [];
+    for (const entry of (await kernel.store?.loadLedgerEntries()) ?? [])
+      if (entry.kind === 'fill') out.push(entry.fill);
+    return out;
+  };
+  const orderRecords = async (): Promise<readonly OrderRecord[]> =>
+    !routerHere && kernel.store ? kernel.store.loadOrders() : [...kernel.oms.allOrders()].map(toOrderRecord);
 
   app.get('/health', async (_request, reply) => {
     const components = kernel.health();
@@ -46,20 +59,25 @@ export function buildApi(kernel: Kernel, options: ApiOptions): FastifyInstance {
       if (status !== undefined && status !== 'open' && status !== 'closed' && status !== 'all')
         return reply.code(400).send({ error: 'status: open, closed or all' });
       const out = [];
-      for (const order of kernel.oms.allOrders()) {
-        if (strategy !== undefined && order.request.strategyId !== strategy) continue;
+      for (const order of await orderRecords()) {
+        if (strategy !== undefined && order.strategyId !== strategy) continue;
         if (status === 'open' && !isOpen(order.status)) continue;
         if (status === 'closed' && isOpen(order.status)) continue;
-        out.push(toOrderRecord(order));
+        out.push(order);
       }
       return out.slice(-limit);
     },
   );
 
   app.get<{ Params: { id: string } }>('/api/orders/:id', async (request, reply) => {
-    const order = kernel.oms.order(request.params.id as ClientOrderId);
-    if (!order)
-      return reply.code(404).send({ error: 'OMS_UNKNOWN_ORDER', message: `no order ${request.params.id}` });
+    const id = request.params.id as ClientOrderId;
+    if (!routerHere && kernel.store) {
+      const record = (await kernel.store.loadOrders()).find((o) => o.clientOrderId === id);
+      if (!record) return reply.code(404).send({ error: 'OMS_UNKNOWN_ORDER', message: `no order ${id}` });
+      return { ...record, fills: (await storedFills()).filter((f) => f.clientOrderId === id) };
+    }
+    const order = kernel.oms.order(id);
+    if (!order) return reply.code(404).send({ error: 'OMS_UNKNOWN_ORDER', message: `no order ${id}` });
     return { ...toOrderRecord(order), fills: order.fills };
   });
 
@@ -67,8 +85,12 @@ export function buildApi(kernel: Kernel, options: ApiOptions): FastifyInstance {
     const limit = request.query.limit === undefined ? 500 : Number(request.query.limit);
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
       return reply.code(400).send({ error: 'limit: an integer from 1 to 10000' });
-    const fills = [];
-    for (const order of kernel.oms.allOrders()) fills.push(...order.fills);
+    let fills: OrderFilled[];
+    if (!routerHere && kernel.store) fills = await storedFills();
+    else {
+      fills = [];
+      for (const order of kernel.oms.allOrders()) fills.push(...order.fills);
+    }
     fills.sort((a, b) => a.tsInit - b.tsInit);
     return fills.slice(-limit);
   });

@@ -9,7 +9,7 @@ import { loadRegistry } from '../../src/common/registry.ts';
 import { PostgresStore } from '../../src/store/postgres.ts';
 import { postgresForTests, postgresSkipReason, type TestPostgres } from '../support/postgres-server.ts';
 import { redisForTests, redisUnavailableReason, type TestRedis } from '../support/redis-server.ts';
-import { ROOT, runHf, spawnHf, waitFor, type Spawned } from '../helpers.ts';
+import { freePort, ROOT, runHf, spawnHf, waitFor, type Spawned } from '../helpers.ts';
 import { join } from 'node:path';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -51,6 +51,8 @@ describe.skipIf(skip !== undefined)('distributed deployment: one process per ser
     for (const name of ['ledger', 'router', 'risk', 'strategy'])
       services.push(spawnHf(['service', name, '--port', '0'], env));
     services.push(spawnHf(['service', 'ingest', '--port', '0', '--rate', '5000', '--seed', '5'], env));
+    const apiPort = await freePort();
+    services.push(spawnHf(['service', 'api', '--port', String(apiPort)], env));
 
     const fillsIn = async (): Promise<number> =>
       (await store.loadLedgerEntries()).filter((e) => e.kind === 'fill').length;
@@ -59,6 +61,23 @@ describe.skipIf(skip !== undefined)('distributed deployment: one process per ser
       'fills booked in PostgreSQL',
       60_000,
     );
+
+    // The api service (no router in its process) serves orders and fills from PostgreSQL.
+    const apiFills = await waitFor(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${apiPort}/api/fills?limit=10000`);
+        const list = res.ok ? ((await res.json()) as unknown[]) : [];
+        return list.length > 0 ? list : undefined;
+      },
+      'fills from the api service',
+      30_000,
+    );
+    expect(apiFills.length).toBeGreaterThan(0);
+    const apiOrders = (await (
+      await fetch(`http://127.0.0.1:${apiPort}/api/orders?status=all&limit=10000`)
+    ).json()) as unknown[];
+    expect(apiOrders.length).toBeGreaterThan(0);
+    expect((await fetch(`http://127.0.0.1:${apiPort}/health`)).status).toBe(200);
 
     // The runbook's view of the streams.
     expect(await client.xlen(`${prefix}orders.incoming`)).toBeGreaterThan(0);
@@ -85,7 +104,7 @@ describe.skipIf(skip !== undefined)('distributed deployment: one process per ser
     // Graceful shutdown on SIGTERM: every service exits 0.
     for (const s of services) s.child.kill('SIGTERM');
     const codes = await Promise.all(services.map((s) => s.exited));
-    expect(codes, services.map((s) => s.stderr.slice(-500)).join('\n---\n')).toEqual([0, 0, 0, 0, 0]);
+    expect(codes, services.map((s) => s.stderr.slice(-500)).join('\n---\n')).toEqual([0, 0, 0, 0, 0, 0]);
 
     // Everything the ledger booked balances, and replaying PostgreSQL's entries rebuilds it.
     const registry = loadRegistry(join(ROOT, 'configs', 'registry.yaml'));

@@ -5,7 +5,6 @@
 // balances, and the reconciler finds no break.
 import { randomBytes } from 'node:crypto';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -15,21 +14,9 @@ import { Ledger } from '../../src/ledger/index.ts';
 import { PostgresStore } from '../../src/store/postgres.ts';
 import { postgresForTests, postgresSkipReason, type TestPostgres } from '../support/postgres-server.ts';
 import { redisForTests, redisUnavailableReason, type TestRedis } from '../support/redis-server.ts';
-import { ROOT, runHf, spawnHf, waitFor, type Spawned } from '../helpers.ts';
+import { freePort, ROOT, runHf, spawnHf, waitFor, type Spawned } from '../helpers.ts';
 
 const skip = redisUnavailableReason() ?? postgresSkipReason();
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 /** A strategy that sends a small market order on every few quotes, alternating sides: a steady order stream. */
 const FLOOD = `import { Strategy } from ${JSON.stringify(join(ROOT, 'src/index.ts'))};
