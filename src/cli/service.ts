@@ -2,6 +2,7 @@
 // (REDIS_URL) and the PostgreSQL store (DATABASE_URL). `hf migrate` applies the SQL migrations.
 
 import { hostname } from 'node:os';
+import Fastify from 'fastify';
 import { LiveClock } from '../common/clock.ts';
 import { createLogger } from '../common/logging.ts';
 import { maskUrl } from '../common/url.ts';
@@ -111,9 +112,10 @@ export async function serviceCommand(
 
   const stops: (() => Promise<void> | void)[] = [];
   let kernel: Kernel | undefined;
+  let feed: SyntheticFeed | undefined;
   if (service === 'ingest') {
     const registry = loadRegistry(join(paths.configDir, 'registry.yaml'));
-    const feed = new SyntheticFeed({
+    feed = new SyntheticFeed({
       registry,
       clock,
       seed: options.seed,
@@ -121,7 +123,8 @@ export async function serviceCommand(
       sink: (m) => publishMarketData(bus, m),
     });
     feed.start();
-    stops.push(() => feed.stop());
+    const started = feed;
+    stops.push(() => started.stop());
     logger.info(
       `ingest: synthetic market at ~${options.rate} messages/s into ${Streams.ticks} and ${Streams.books}`,
     );
@@ -176,8 +179,23 @@ export async function serviceCommand(
   const port = options.port ?? SERVICE_PORTS[service];
   const health = kernel
     ? buildApi(kernel, { allowControl: false, allowReconcile: service === 'router' })
-    : undefined;
-  if (health && port > 0) {
+    : Fastify({ logger: false });
+  if (!kernel) {
+    // The ingest service has no kernel: its health is the feed's and the bus's.
+    const ingest = feed;
+    health.get('/health', async (_request, reply) => {
+      const stats = bus.stats();
+      const ok = stats.connected;
+      return reply.code(ok ? 200 : 503).send({
+        status: ok ? 'ok' : 'down',
+        components: {
+          bus: { status: ok ? 'ok' : 'down', detail: `buffered ${stats.bufferSize}` },
+          feed: { status: 'ok', detail: `${ingest?.published ?? 0} messages published` },
+        },
+      });
+    });
+  }
+  if (port > 0) {
     await health.listen({ port, host: '0.0.0.0' });
     logger.info(`${service}: health on :${port}`);
   }
@@ -190,7 +208,7 @@ export async function serviceCommand(
   logger.info(`${service}: stopping (finishing in-flight work)`);
   for (const stop of stops) await stop();
   if (kernel) await kernel.stop();
-  if (health) await health.close();
+  await health.close();
   await bus.close();
   if (store) await store.close();
   return 0;

@@ -50,7 +50,10 @@ describe.skipIf(skip !== undefined)('distributed deployment: one process per ser
 
     for (const name of ['ledger', 'router', 'risk', 'strategy'])
       services.push(spawnHf(['service', name, '--port', '0'], env));
-    services.push(spawnHf(['service', 'ingest', '--port', '0', '--rate', '5000', '--seed', '5'], env));
+    const ingestPort = await freePort();
+    services.push(
+      spawnHf(['service', 'ingest', '--port', String(ingestPort), '--rate', '5000', '--seed', '5'], env),
+    );
     const apiPort = await freePort();
     services.push(spawnHf(['service', 'api', '--port', String(apiPort)], env));
 
@@ -78,6 +81,11 @@ describe.skipIf(skip !== undefined)('distributed deployment: one process per ser
     ).json()) as unknown[];
     expect(apiOrders.length).toBeGreaterThan(0);
     expect((await fetch(`http://127.0.0.1:${apiPort}/health`)).status).toBe(200);
+    const ingestHealth = await fetch(`http://127.0.0.1:${ingestPort}/health`);
+    expect(ingestHealth.status).toBe(200);
+    expect(
+      ((await ingestHealth.json()) as { components: { feed: { detail: string } } }).components.feed.detail,
+    ).toMatch(/^[1-9]\d* messages published$/);
 
     // The runbook's view of the streams.
     expect(await client.xlen(`${prefix}orders.incoming`)).toBeGreaterThan(0);
