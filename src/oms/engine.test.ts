@@ -26,6 +26,25 @@ const AAPL_A = 'AAPL.SIM-A' as InstrumentId;
 const AAPL_B = 'AAPL.SIM-B' as InstrumentId;
 const XOM_A = 'XOM.SIM-A' as InstrumentId;
 
+/** Tells the OMS again, as a venue would after a reconnect, about a fill it already published. */
+function replayFill(oms: OmsEngine, f: OrderFilled): void {
+  oms.applyVenueEvent({
+    kind: 'fill',
+    venue: f.venue,
+    clientOrderId: f.clientOrderId,
+    venueOrderId: f.venueOrderId,
+    tradeId: f.tradeId,
+    instrumentId: f.instrumentId,
+    side: f.side,
+    quantity: f.lastQuantity,
+    price: f.lastPrice,
+    fee: f.fee,
+    feeCurrency: f.feeCurrency,
+    liquidity: f.liquidity,
+    tsEvent: f.tsEvent,
+  });
+}
+
 /** Overrides for a test order; `price: undefined` removes the default limit price (market orders). */
 type Loose = { [K in keyof OrderRequest]?: OrderRequest[K] | undefined };
 
@@ -205,21 +224,7 @@ describe('OmsEngine', () => {
     d.quote(AAPL_A, 99.9, 100.0);
     const r = d.submit({ type: 'market', price: undefined, quantity: 10 });
     const f = d.fills[0]!;
-    d.oms.applyVenueEvent({
-      kind: 'fill',
-      venue: f.venue,
-      clientOrderId: f.clientOrderId,
-      venueOrderId: f.venueOrderId,
-      tradeId: f.tradeId,
-      instrumentId: f.instrumentId,
-      side: f.side,
-      quantity: f.lastQuantity,
-      price: f.lastPrice,
-      fee: f.fee,
-      feeCurrency: f.feeCurrency,
-      liquidity: f.liquidity,
-      tsEvent: f.tsEvent,
-    });
+    replayFill(d.oms, f);
     expect(d.fills).toHaveLength(1);
     expect(d.oms.counters.duplicateFills).toBe(1);
     expect(d.oms.order(r.clientOrderId)!.filledQuantity).toBe(10);
@@ -401,23 +406,7 @@ describe('OmsEngine', () => {
                 const r = sent[s.index % sent.length]!;
                 for (let k = 0; k < times; k++) d.cancel(r);
               }
-              if (duplicate)
-                for (const f of [...d.fills])
-                  d.oms.applyVenueEvent({
-                    kind: 'fill',
-                    venue: f.venue,
-                    clientOrderId: f.clientOrderId,
-                    venueOrderId: f.venueOrderId,
-                    tradeId: f.tradeId,
-                    instrumentId: f.instrumentId,
-                    side: f.side,
-                    quantity: f.lastQuantity,
-                    price: f.lastPrice,
-                    fee: f.fee,
-                    feeCurrency: f.feeCurrency,
-                    liquidity: f.liquidity,
-                    tsEvent: f.tsEvent,
-                  });
+              if (duplicate) for (const f of [...d.fills]) replayFill(d.oms, f);
             }
             return {
               orders: [...d.oms.allOrders()].map((o) => [
@@ -472,21 +461,7 @@ describe('OmsEngine', () => {
     expect(await second.venues.get('SIM-A' as VenueId)!.orders()).toHaveLength(0);
     // The fill redelivered after the restart is not published again.
     const f = first.fills[0]!;
-    second.oms.applyVenueEvent({
-      kind: 'fill',
-      venue: f.venue,
-      clientOrderId: f.clientOrderId,
-      venueOrderId: f.venueOrderId,
-      tradeId: f.tradeId,
-      instrumentId: f.instrumentId,
-      side: f.side,
-      quantity: f.lastQuantity,
-      price: f.lastPrice,
-      fee: f.fee,
-      feeCurrency: f.feeCurrency,
-      liquidity: f.liquidity,
-      tsEvent: f.tsEvent,
-    });
+    replayFill(second.oms, f);
     expect(second.fills).toHaveLength(0);
     expect(second.oms.counters.duplicateFills).toBe(1);
   });
