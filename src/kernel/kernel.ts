@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Bus, Subscription } from '../common/bus.ts';
 import { LiveClock, SimulatedClock, type Clock } from '../common/clock.ts';
 import { loadConfigFile } from '../common/config.ts';
+import { GroupCommit } from '../common/group-commit.ts';
 import { PriceBoard } from '../common/price-board.ts';
 import { createLogger, type Logger } from '../common/logging.ts';
 import { loadRegistry, type Registry } from '../common/registry.ts';
@@ -409,28 +410,25 @@ export class Kernel {
    * event log, and the control-plane state is mirrored, so what happened and why can be read back by date.
    */
   private audit(store: Store): void {
-    // Batched per turn: a burst of denials (a kill switch under a quoting strategy) is one insert, not hundreds.
+    // Group commit: a burst of denials (a kill switch under a quoting strategy) is one insert, not hundreds.
     let alerts: Alert[] = [];
     let denials: OrderDenied[] = [];
-    let flushing: Promise<void> | undefined;
-    const flush = (): Promise<void> =>
-      (flushing ??= new Promise<void>((resolve) => setImmediate(resolve)).then(async () => {
-        const a = alerts;
-        const d = denials;
-        alerts = [];
-        denials = [];
-        flushing = undefined;
-        if (a.length > 0) await store.appendEvents(Streams.alerts, a);
-        if (d.length > 0) await store.appendEvents(Streams.ordersRejected, d);
-      }));
+    const commits = new GroupCommit(async () => {
+      const a = alerts;
+      const d = denials;
+      alerts = [];
+      denials = [];
+      if (a.length > 0) await store.appendEvents(Streams.alerts, a);
+      if (d.length > 0) await store.appendEvents(Streams.ordersRejected, d);
+    });
     this.subscriptions.push(
       this.bus.subscribe(Streams.alerts, 'audit', (alert) => {
         alerts.push(alert);
-        return flush();
+        return commits.join();
       }),
       this.bus.subscribe(Streams.ordersRejected, 'audit', (denial) => {
         denials.push(denial);
-        return flush();
+        return commits.join();
       }),
       this.bus.control.onChange((key, field, value) => {
         store

@@ -8,6 +8,7 @@ import type { Bus, Subscription } from '../common/bus.ts';
 import type { Clock } from '../common/clock.ts';
 import { silentLogger, type Logger } from '../common/logging.ts';
 import type { Registry } from '../common/registry.ts';
+import { GroupCommit } from '../common/group-commit.ts';
 import { Streams } from '../common/topics.ts';
 import type { Alert, AlertSeverity, OrderFilled } from '../model/index.ts';
 import { Ledger, validateFill } from './ledger.ts';
@@ -50,19 +51,6 @@ type UnsavedEntry =
   | { readonly kind: 'fill'; readonly booked: BookedFill }
   | { readonly kind: 'deposit'; readonly journal: DepositJournal };
 
-/** A batch collecting entries until its write starts; settles when they are durable (or the write fails). */
-class WriteBatch {
-  readonly promise: Promise<void>;
-  resolve!: () => void;
-  reject!: (error: unknown) => void;
-  constructor() {
-    this.promise = new Promise<void>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-  }
-}
-
 export class LedgerEngine {
   readonly ledger: Ledger;
   private readonly bus: Bus;
@@ -73,8 +61,7 @@ export class LedgerEngine {
   private readonly group: string;
   private subscription: Subscription | undefined;
   private readonly unsaved: UnsavedEntry[] = [];
-  private queued: WriteBatch | undefined;
-  private tail: Promise<void> = Promise.resolve();
+  private readonly commits = new GroupCommit(() => this.writeUnsaved());
   private booked = 0;
   private duplicates = 0;
   private unknownInstrument = 0;
@@ -120,8 +107,8 @@ export class LedgerEngine {
   /** Resolves when every booked entry is durable; retries entries a previous write failed on. */
   flush(): Promise<void> {
     if (!this.store) return Promise.resolve();
-    if (this.unsaved.length > 0) return this.whenDurable();
-    return this.tail;
+    if (this.unsaved.length > 0) return this.commits.join();
+    return this.commits.idle;
   }
 
   /** Books (idempotently on `ref`) and persists a capital deposit; resolves with its journal once durable. */
@@ -130,7 +117,7 @@ export class LedgerEngine {
     const journal = this.ledger.deposit(currency, amountMinor, ref, tsEvent);
     if (this.store && this.ledger.journalCount > before) {
       this.unsaved.push({ kind: 'deposit', journal });
-      await this.whenDurable();
+      await this.commits.join();
     } else {
       await this.flush();
     }
@@ -168,35 +155,19 @@ export class LedgerEngine {
     if (!journal) {
       this.duplicates++;
       // A redelivery is acknowledged only once the original is durable.
-      return this.store && this.unsaved.length > 0 ? this.whenDurable() : undefined;
+      return this.store && this.unsaved.length > 0 ? this.commits.join() : undefined;
     }
     this.booked++;
     if (!this.store) return undefined;
     this.unsaved.push({ kind: 'fill', booked: { fill, journal } });
-    return this.whenDurable();
+    return this.commits.join();
   }
 
-  /** Joins the batch collecting entries (one per turn: it starts after the current write and a microtask). */
-  private whenDurable(): Promise<void> {
-    let batch = this.queued;
-    if (!batch) {
-      const next = new WriteBatch();
-      batch = next;
-      this.queued = next;
-      this.tail = this.tail.then(() => this.write(next));
-    }
-    return batch.promise;
-  }
-
-  /** Writes every unsaved entry (earlier failures included, in booking order); never rejects. */
-  private async write(batch: WriteBatch): Promise<void> {
-    if (this.queued === batch) this.queued = undefined;
+  /** Writes every unsaved entry (earlier failures included, in booking order); throws when the store failed. */
+  private async writeUnsaved(): Promise<void> {
     const store = this.store;
     const count = this.unsaved.length;
-    if (!store || count === 0) {
-      batch.resolve();
-      return;
-    }
+    if (!store || count === 0) return;
     try {
       let start = 0;
       while (start < count) {
@@ -219,7 +190,6 @@ export class LedgerEngine {
         start = end;
       }
       this.unsaved.splice(0, count);
-      batch.resolve();
     } catch (error) {
       this.storeFailures++;
       const message = `${count} entries not persisted, kept for retry: ${String(error)}`;
@@ -235,7 +205,7 @@ export class LedgerEngine {
         message,
         last?.kind === 'fill' ? last.booked.fill.tsEvent : 0,
       );
-      batch.reject(error);
+      throw error;
     }
   }
 

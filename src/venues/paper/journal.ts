@@ -30,6 +30,7 @@
 // - Durability 'write-behind' (the embedded deployment, one process): events are delivered at once and records
 //   follow in the same order; a crash loses the newest few together with the rest of that process.
 
+import { GroupCommit } from '../../common/group-commit.ts';
 import type { Clock } from '../../common/clock.ts';
 import type { Logger } from '../../common/logging.ts';
 import type { OrderRequest, VenueEvent, VenueId } from '../../model/index.ts';
@@ -57,20 +58,6 @@ const MAX_RECORDS_PER_WRITE = 5_000;
 const RETRY_MICROS = 1_000_000;
 
 /** A batch collecting records until its write starts; settles when they are durable (or the write fails). */
-class WriteBatch {
-  readonly promise: Promise<void>;
-  resolve!: () => void;
-  reject!: (error: unknown) => void;
-  constructor() {
-    this.promise = new Promise<void>((resolve, reject) => {
-      this.resolve = resolve;
-      this.reject = reject;
-    });
-    // A failed batch is retried; callers that did not ask (the matching path) must not see an unhandled rejection.
-    this.promise.catch(() => undefined);
-  }
-}
-
 /** Queues records in decision order and writes them in ordered batches; holds events until durable when asked. */
 export class PaperVenueJournalWriter {
   /** Write failures so far (each is retried). */
@@ -83,8 +70,7 @@ export class PaperVenueJournalWriter {
   /** Records appended in total; `durableCount` of them are stored. */
   private appended = 0;
   private durableCount = 0;
-  private queued: WriteBatch | undefined;
-  private tail: Promise<void> = Promise.resolve();
+  private readonly commits = new GroupCommit(() => this.writeUnsaved());
   private readonly retryTimer: string;
 
   constructor(
@@ -114,7 +100,7 @@ export class PaperVenueJournalWriter {
       request === undefined ? { seq: this.nextSeq++, event } : { seq: this.nextSeq++, event, request },
     );
     this.appended++;
-    if (this.queued === undefined) void this.whenDurable();
+    if (!this.commits.collecting) void this.commits.join();
   }
 
   /** Write-ahead: delivers `event` once every record appended so far is durable. */
@@ -129,29 +115,14 @@ export class PaperVenueJournalWriter {
 
   /** Resolves when every record appended so far is durable (and held events delivered); rejects if a write fails. */
   flush(): Promise<void> {
-    if (this.unsaved.length === 0 && this.queued === undefined) return this.tail;
-    return this.whenDurable();
+    if (this.unsaved.length === 0 && !this.commits.collecting) return this.commits.idle;
+    return this.commits.join();
   }
 
-  private whenDurable(): Promise<void> {
-    let batch = this.queued;
-    if (!batch) {
-      const next = new WriteBatch();
-      batch = next;
-      this.queued = next;
-      this.tail = this.tail.then(() => this.write(next));
-    }
-    return batch.promise;
-  }
-
-  /** Writes every unsaved record (earlier failures first), then delivers the events they cover; never rejects. */
-  private async write(batch: WriteBatch): Promise<void> {
-    if (this.queued === batch) this.queued = undefined;
+  /** Writes every unsaved record (earlier failures first), then delivers the events they cover; throws on failure. */
+  private async writeUnsaved(): Promise<void> {
     const count = this.unsaved.length;
-    if (count === 0) {
-      batch.resolve();
-      return;
-    }
+    if (count === 0) return;
     try {
       for (let start = 0; start < count; start += MAX_RECORDS_PER_WRITE)
         await this.journal.appendPaperVenueRecords(
@@ -161,7 +132,6 @@ export class PaperVenueJournalWriter {
       this.unsaved.splice(0, count);
       this.durableCount += count;
       this.release();
-      batch.resolve();
     } catch (error) {
       this.failures++;
       this.log?.error('paper venue journal write failed: kept for retry', {
@@ -171,8 +141,8 @@ export class PaperVenueJournalWriter {
         error: String(error),
       });
       // Held events wait for the retry; without new activity a timer brings it.
-      this.clock.setTimer(this.retryTimer, this.clock.now() + RETRY_MICROS, () => void this.whenDurable());
-      batch.reject(error);
+      this.clock.setTimer(this.retryTimer, this.clock.now() + RETRY_MICROS, () => void this.commits.join());
+      throw error;
     }
   }
 
