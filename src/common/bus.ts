@@ -5,6 +5,8 @@ import type {
   Alert,
   Bar,
   BookSnapshot,
+  NewsItem,
+  OptionGreeks,
   OrderDenied,
   OrderEvent,
   OrderFilled,
@@ -17,6 +19,8 @@ import type { Streams } from './topics.ts';
 export interface StreamMessages {
   [Streams.ticks]: Tick;
   [Streams.books]: BookSnapshot;
+  [Streams.greeks]: OptionGreeks;
+  [Streams.newsRaw]: NewsItem;
   [Streams.ordersIncoming]: TradingCommand;
   [Streams.ordersValidated]: TradingCommand;
   [Streams.ordersRejected]: OrderDenied;

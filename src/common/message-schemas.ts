@@ -43,6 +43,7 @@ export const barSchema = z.looseObject({
   low: z.number(),
   close: z.number(),
   volume: z.number(),
+  filled: z.boolean().optional(),
   tsEvent: z.number(),
   tsInit: z.number(),
 });
@@ -56,6 +57,36 @@ export const bookSnapshotSchema = z.looseObject({
   asks: z.array(bookLevelSchema),
   sequence: z.number(),
   tsEvent: z.number(),
+  tsInit: z.number(),
+});
+
+export const optionGreeksSchema = z.looseObject({
+  type: z.literal('greeks'),
+  instrumentId: z.string(),
+  underlyingId: z.string(),
+  underlyingPrice: z.number(),
+  model: z.string(),
+  price: z.number(),
+  volatility: z.number(),
+  delta: z.number(),
+  gamma: z.number(),
+  vega: z.number(),
+  theta: z.number(),
+  rho: z.number(),
+  dividendRho: z.number(),
+  tsEvent: z.number(),
+  tsInit: z.number(),
+});
+
+export const newsItemSchema = z.looseObject({
+  type: z.literal('news'),
+  id: z.string(),
+  source: z.string(),
+  title: z.string(),
+  summary: z.string(),
+  url: z.string(),
+  instruments: z.array(z.string()),
+  publishedAt: z.number(),
   tsInit: z.number(),
 });
 
@@ -228,6 +259,10 @@ export function schemaForStream(stream: string): z.ZodType | undefined {
       return tickSchema;
     case Streams.books:
       return bookSnapshotSchema;
+    case Streams.greeks:
+      return optionGreeksSchema;
+    case Streams.newsRaw:
+      return newsItemSchema;
     case Streams.ordersIncoming:
     case Streams.ordersValidated:
       return tradingCommandSchema;

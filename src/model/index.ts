@@ -6,3 +6,5 @@ export * from './market.ts';
 export * from './order.ts';
 export * from './messages.ts';
 export * from './venue-events.ts';
+export * from './greeks.ts';
+export * from './news.ts';

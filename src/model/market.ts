@@ -39,6 +39,8 @@ export interface Bar {
   /** Close time of the bar: the bar is known from this instant on. */
   readonly tsEvent: number;
   readonly tsInit: number;
+  /** Set on a gap-fill bar: no trade in the interval, a flat bar carrying the last close, volume 0. */
+  readonly filled?: boolean;
 }
 
 export interface BookLevel {
@@ -50,6 +52,20 @@ export interface BookSnapshot {
   readonly type: 'book';
   readonly instrumentId: InstrumentId;
   /** Best first. */
+  readonly bids: readonly BookLevel[];
+  readonly asks: readonly BookLevel[];
+  readonly sequence: number;
+  readonly tsEvent: number;
+  readonly tsInit: number;
+}
+
+/**
+ * An incremental L2 update from a feed: each level replaces the size at its price, size 0 deletes the level.
+ * `sequence` increases by exactly one per delta; a jump means updates were lost and a fresh snapshot is needed.
+ */
+export interface BookDelta {
+  readonly type: 'book-delta';
+  readonly instrumentId: InstrumentId;
   readonly bids: readonly BookLevel[];
   readonly asks: readonly BookLevel[];
   readonly sequence: number;
