@@ -273,7 +273,26 @@ describe('message schemas', () => {
   });
 
   it('leaves streams without a schema unvalidated', () => {
-    for (const stream of [Streams.greeks, Streams.newsRaw, Streams.deadLetter, 'something.else'])
+    for (const stream of [Streams.deadLetter, 'something.else'])
       expect(schemaForStream(stream)).toBeUndefined();
+  });
+
+  it('checks greeks and news items by their schemas', () => {
+    const greeks = schemaForStream(Streams.greeks)!;
+    const news = schemaForStream(Streams.newsRaw)!;
+    const item = {
+      type: 'news',
+      id: 'g1',
+      source: 'yahoo-finance',
+      title: 't',
+      summary: 's',
+      url: 'https://example.com/a',
+      instruments: ['AAPL.XNAS'],
+      publishedAt: 1,
+      tsInit: 2,
+    };
+    expect(news.safeParse(item).success).toBe(true);
+    expect(news.safeParse({ ...item, instruments: 'AAPL.XNAS' }).success).toBe(false);
+    expect(greeks.safeParse({ type: 'greeks', instrumentId: 'X', delta: '0.5' }).success).toBe(false);
   });
 });
