@@ -27,7 +27,13 @@ import {
 } from '../model/index.ts';
 import { OmsEngine, type RestoredOrder, type VenueAdapter } from '../oms/index.ts';
 import { reconcilableOrders, Reconciler, type ReconciliationReport } from '../reconciler/index.ts';
-import { loadPolicyConfig, loadRiskConfig, RiskEngine } from '../risk/index.ts';
+import {
+  loadPolicyConfig,
+  loadRiskConfig,
+  RiskEngine,
+  type PolicyConfig,
+  type RiskConfig,
+} from '../risk/index.ts';
 import type { Store } from '../store/store.ts';
 import { StrategiesConfigSchema, StrategyEngine, type StrategiesConfig } from '../strategy/index.ts';
 import { PaperVenueAdapter } from '../venues/paper/index.ts';
@@ -69,6 +75,10 @@ export interface KernelOptions {
   readonly venueFeed?: 'direct' | 'bus';
   /** Consumer name of this process in bus groups that must be per-process (a ledger follower). */
   readonly processName?: string;
+  /** Overrides registry.yaml, risk.yaml, policy.yaml (a backtest builds its own instruments and limits). */
+  readonly registry?: Registry;
+  readonly riskConfig?: RiskConfig;
+  readonly policyConfig?: PolicyConfig;
 }
 
 export interface ComponentHealth {
@@ -156,9 +166,9 @@ export class Kernel {
   static async create(options: KernelOptions): Promise<Kernel> {
     const logger = options.logger ?? createLogger('kernel');
     const dir = options.configDir;
-    const registry = loadRegistry(join(dir, 'registry.yaml'));
-    const riskConfig = loadRiskConfig(join(dir, 'risk.yaml'));
-    const policyConfig = loadPolicyConfig(join(dir, 'policy.yaml'));
+    const registry = options.registry ?? loadRegistry(join(dir, 'registry.yaml'));
+    const riskConfig = options.riskConfig ?? loadRiskConfig(join(dir, 'risk.yaml'));
+    const policyConfig = options.policyConfig ?? loadPolicyConfig(join(dir, 'policy.yaml'));
     const strategiesFile = join(dir, 'strategies.yaml');
     const strategiesConfig = options.strategies ?? loadConfigFile(StrategiesConfigSchema, strategiesFile);
     const clock = options.clock ?? (options.mode === 'backtest' ? new SimulatedClock() : new LiveClock());
