@@ -9,6 +9,8 @@ import {
   routeOverrideCommand,
   strategyCommand,
 } from './control-commands.ts';
+import { registerBacktestCommand } from './backtest-command.ts';
+import { registerStatsCommand } from './stats-command.ts';
 import { runCommand } from './run.ts';
 import { migrateCommand, SERVICES, serviceCommand } from './service.ts';
 
@@ -128,6 +130,9 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .command('migrate')
     .description('apply the SQL migrations to PostgreSQL (DATABASE_URL)')
     .action(async () => setExit(await migrateCommand(io)));
+
+  registerBacktestCommand(program, io, setExit, () => program.opts<GlobalOptions>());
+  registerStatsCommand(program, io, setExit);
 
   return program;
 }
