@@ -1,4 +1,5 @@
-// Configuration of the synthetic market: a zod schema with defaults, its types, and timeframe parsing.
+// Configuration of market data: the synthetic market and the ingest pipeline (quality gate, candles, books,
+// throttle, feed failover), zod schemas with defaults, their types, and timeframe parsing.
 
 import { z } from 'zod';
 
@@ -95,3 +96,90 @@ export const SyntheticMarketConfigSchema = z
 export type SyntheticMarketConfig = z.infer<typeof SyntheticMarketConfigSchema>;
 /** What a caller may pass: every key optional, defaults filled in by the schema. */
 export type SyntheticMarketConfigInput = z.input<typeof SyntheticMarketConfigSchema>;
+
+// ---- ingest: quality gate, candles, order books, throttle and feed failover ----
+
+const timeframe = z
+  .string()
+  .refine((s) => timeframeMicros(s) !== undefined, 'a timeframe such as 1s, 5m, 1h, 1d or 1w');
+const micros = z.number().int().min(0);
+const positiveMicros = z.number().int().positive();
+
+export const QualityConfigSchema = z
+  .object({
+    /** Largest accepted move from the last good price, as a fraction (0.2 = 20 %); 0 turns the band off. */
+    priceBand: z.number().min(0).default(0.2),
+    /**
+     * After this many band rejections in a row for one instrument, the next out-of-band price is accepted and
+     * becomes the new anchor (the market moved, not the feed); 0: never re-anchor.
+     */
+    priceBandReanchorAfter: z.number().int().min(0).default(20),
+    /** Quarantine locked quotes and books (bid == ask); crossed ones (bid > ask) are always quarantined. */
+    quarantineLocked: z.boolean().default(true),
+    /** How many of the latest quarantined messages are kept for inspection. */
+    keepQuarantined: z.number().int().min(0).max(100_000).default(100),
+    /** Accepted messages remembered per instrument and type at one event time, to recognise exact duplicates. */
+    duplicateWindow: z.number().int().min(1).max(64).default(8),
+  })
+  .strict();
+
+export type QualityConfig = z.infer<typeof QualityConfigSchema>;
+export type QualityConfigInput = z.input<typeof QualityConfigSchema>;
+
+export const CandleConfigSchema = z
+  .object({
+    /** Time bars to build, several at once (`1s` … `1d`); boundaries are aligned to the unix epoch (UTC). */
+    timeframes: z
+      .array(timeframe)
+      .default(['1m'])
+      .refine((list) => new Set(list).size === list.length, 'timeframes must not repeat'),
+    /** Volume bars: a bar closes when the cumulative traded size reaches each of these sizes. */
+    volumeBars: z.array(z.number().positive()).default([]),
+    /** `mid`: quote mids also move a bar's prices (with no volume); `ignore`: bars from trades only. */
+    quotes: z.enum(['ignore', 'mid']).default('ignore'),
+    /** `advance(now)` closes an interval only once `now` is this far past its end (room for late ticks). */
+    closeDelayMicros: micros.default(0),
+    /** A gap longer than this many intervals is not filled (counted instead): guards against a bad clock. */
+    maxGapFillBars: z.number().int().min(0).default(100_000),
+  })
+  .strict();
+
+export type CandleConfig = z.infer<typeof CandleConfigSchema>;
+export type CandleConfigInput = z.input<typeof CandleConfigSchema>;
+
+export const FeedPairSchema = z
+  .object({ primary: z.string().min(1), backup: z.string().min(1) })
+  .strict()
+  .refine((pair) => pair.primary !== pair.backup, { path: ['backup'], message: 'must differ from primary' });
+
+export const FailoverConfigSchema = z
+  .object({
+    /** A feed with no update for an instrument within this time is stale for it. */
+    staleAfterMicros: positiveMicros.default(5_000_000),
+    /** How often staleness (and auto failback) is checked on the clock. */
+    checkIntervalMicros: positiveMicros.default(250_000),
+    /** `manual`: back to the primary only by command; `auto`: once the primary has been healthy long enough. */
+    failback: z.enum(['manual', 'auto']).default('manual'),
+    failbackAfterMicros: micros.default(30_000_000),
+    /** Primary and backup feed names per instrument id; instruments not listed take any feed. */
+    instruments: z.record(z.string().min(1), FeedPairSchema).default({}),
+  })
+  .strict();
+
+export type FailoverConfig = z.infer<typeof FailoverConfigSchema>;
+export type FailoverConfigInput = z.input<typeof FailoverConfigSchema>;
+
+export const IngestConfigSchema = z
+  .object({
+    quality: QualityConfigSchema.prefault({}),
+    candles: CandleConfigSchema.prefault({}),
+    failover: FailoverConfigSchema.prefault({}),
+    /** Levels per side in the snapshots published on `books.live`. */
+    bookDepth: z.number().int().min(1).max(1000).default(10),
+    /** At most one quote and one book per instrument per this interval (conflated, latest wins); 0: off. */
+    throttleMicros: micros.default(0),
+  })
+  .strict();
+
+export type IngestConfig = z.infer<typeof IngestConfigSchema>;
+export type IngestConfigInput = z.input<typeof IngestConfigSchema>;
