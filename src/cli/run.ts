@@ -81,6 +81,7 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
     ...(bus ? { bus } : {}),
     ...(control ? { control } : {}),
     processName: `run-${hostname()}`,
+    recordDir: join(paths.home, 'recordings'),
   });
   if (!bus)
     kernel.bus.control.onChange(() => {

@@ -19,6 +19,8 @@ import {
   type OrderFilled,
   type Alert,
   type OrderDenied,
+  type OrderEvent,
+  type TradingCommand,
   toMinor,
   type ClientOrderId,
   type InstrumentId,
@@ -34,6 +36,7 @@ import {
   type PolicyConfig,
   type RiskConfig,
 } from '../risk/index.ts';
+import { MarketRecorder } from '../store/recording.ts';
 import type { Store } from '../store/store.ts';
 import { StrategiesConfigSchema, StrategyEngine, type StrategiesConfig } from '../strategy/index.ts';
 import { PaperVenueAdapter } from '../venues/paper/index.ts';
@@ -79,6 +82,8 @@ export interface KernelOptions {
   readonly registry?: Registry;
   readonly riskConfig?: RiskConfig;
   readonly policyConfig?: PolicyConfig;
+  /** Record the market data this process sees (ticks, books, candles) under this folder, a file per day. */
+  readonly recordDir?: string;
 }
 
 export interface ComponentHealth {
@@ -114,6 +119,8 @@ export class Kernel {
   private readonly candleStreams = new Map<string, `candles.${string}`>();
   private readonly venueOfInstrument = new Map<InstrumentId, PaperVenueAdapter>();
   private started = false;
+  /** Market-data recording, when the kernel was given a recordDir. */
+  readonly recorder: MarketRecorder | undefined;
 
   private constructor(
     options: KernelOptions,
@@ -143,6 +150,14 @@ export class Kernel {
     this.paperVenues = parts.paperVenues;
     this.store = options.store;
     this.components = new Set(options.components ?? KERNEL_COMPONENTS);
+    this.recorder = options.recordDir
+      ? new MarketRecorder({
+          dir: options.recordDir,
+          bus: parts.bus,
+          candleTimeframes: options.candleTimeframes ?? [],
+          logger: parts.logger.child('recorder'),
+        })
+      : undefined;
     this.venueFeed = options.venueFeed ?? (parts.bus instanceof MemoryBus ? 'direct' : 'bus');
     for (const adapter of parts.paperVenues)
       for (const instrument of parts.registry.instruments.values())
@@ -289,6 +304,7 @@ export class Kernel {
       }
     await this.ledger.start();
     this.watch();
+    this.recorder?.start();
     if (this.store && run.has('ledger')) this.audit(this.store);
     if (run.has('risk')) this.risk.start();
     let report: ReconciliationReport = {
@@ -421,17 +437,36 @@ export class Kernel {
    */
   private audit(store: Store): void {
     // Group commit: a burst of denials (a kill switch under a quoting strategy) is one insert, not hundreds.
+    // The order flow is logged too (commands as decided, venue events): TCA, the daily report and the day's
+    // replay read it back.
     let alerts: Alert[] = [];
     let denials: OrderDenied[] = [];
+    let commands: TradingCommand[] = [];
+    let events: OrderEvent[] = [];
     const commits = new GroupCommit(async () => {
       const a = alerts;
       const d = denials;
+      const c = commands;
+      const e = events;
       alerts = [];
       denials = [];
+      commands = [];
+      events = [];
       if (a.length > 0) await store.appendEvents(Streams.alerts, a);
       if (d.length > 0) await store.appendEvents(Streams.ordersRejected, d);
+      if (c.length > 0) await store.appendEvents(Streams.ordersIncoming, c);
+      if (e.length > 0) await store.appendEvents(Streams.ordersEvents, e);
     });
     this.subscriptions.push(
+      this.bus.subscribe(Streams.ordersIncoming, 'audit', (command) => {
+        commands.push(command);
+        return commits.join();
+      }),
+      this.bus.subscribe(Streams.ordersEvents, 'audit', (event) => {
+        if (event.type === 'order_filled') return undefined; // fills are in the ledger entries
+        events.push(event);
+        return commits.join();
+      }),
       this.bus.subscribe(Streams.alerts, 'audit', (alert) => {
         alerts.push(alert);
         return commits.join();
@@ -559,6 +594,7 @@ export class Kernel {
 
   async stop(): Promise<void> {
     this.strategies.stop();
+    this.recorder?.stop();
     for (const s of this.subscriptions) s.unsubscribe();
     this.oms.stop();
     this.risk.stop();
