@@ -17,6 +17,9 @@ const BENCHES = [
   'latency.bench.ts',
   'redis-bus.bench.ts',
   'distributed.bench.ts',
+  'backtest.bench.ts',
+  'greeks.bench.ts',
+  'ws-gateway.bench.ts',
 ] as const;
 
 interface Row {

@@ -167,6 +167,75 @@ export async function routeOverrideCommand(
   return 2;
 }
 
+interface FeedStatusReply {
+  readonly sources: Record<string, number>;
+  readonly instruments: readonly {
+    instrumentId: string;
+    active: string;
+    activeFeed: string;
+    primaryFeed: string;
+    backupFeed: string;
+    primaryStale?: boolean;
+    backupStale?: boolean;
+  }[];
+  readonly quarantined: Record<string, number>;
+}
+
+/**
+ * `hf feed use <instrument> primary|backup` sets `feed:active` (the running process switches at once, if the
+ * target source is not stale); `hf feed status` shows each instrument's active source, staleness and the
+ * quarantine counts.
+ */
+export async function feedCommand(
+  paths: CliPaths,
+  io: CliIo,
+  action: string,
+  instrument?: string,
+  role?: string,
+  json = false,
+): Promise<number> {
+  if (action === 'status') {
+    let status: FeedStatusReply;
+    try {
+      status = await callChannel<FeedStatusReply>(paths.socket, 'GET', '/api/feeds');
+    } catch (error) {
+      if (!(error instanceof ChannelUnavailable)) throw error;
+      io.err('hf feed status: no running process (start one with hf run)');
+      return 2;
+    }
+    if (json) {
+      io.out(JSON.stringify(status));
+      return 0;
+    }
+    io.out(
+      `sources: ${Object.entries(status.sources)
+        .map(([name, n]) => `${name} ${n} messages`)
+        .join(', ')}`,
+    );
+    if (status.instruments.length === 0) io.out('no failover pairs (every instrument takes any source)');
+    for (const i of status.instruments)
+      io.out(
+        `${i.instrumentId}: ${i.active} (${i.activeFeed}); primary ${i.primaryFeed}${i.primaryStale ? ' STALE' : ''}, backup ${i.backupFeed}${i.backupStale ? ' STALE' : ''}`,
+      );
+    const q = Object.entries(status.quarantined).filter(([, n]) => n > 0);
+    io.out(
+      q.length === 0 ? 'quarantined: none' : `quarantined: ${q.map(([k, n]) => `${k} ${n}`).join(', ')}`,
+    );
+    return 0;
+  }
+  if (action === 'use') {
+    if (!instrument || (role !== 'primary' && role !== 'backup')) {
+      io.err('hf feed use <instrument> primary|backup');
+      return 2;
+    }
+    const t = await setControl(paths, ControlKeys.feedActive, instrument, role);
+    io.out(`${instrument}: use the ${role} source (${whereText(t.where)})`);
+    return 0;
+  }
+  io.err(`hf feed: expected use or status, got "${action}"`);
+  return 2;
+}
+
 /** Exit codes: 0 clean, 1 breaks found, 2 error (nothing to reconcile against). */
 export async function reconcileCommand(paths: CliPaths, io: CliIo, json: boolean): Promise<number> {
   let report: ReconciliationReport;

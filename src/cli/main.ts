@@ -4,12 +4,14 @@ import { Command, CommanderError, InvalidArgumentError } from 'commander';
 import { ConfigError } from '../common/errors.ts';
 import { resolvePaths, processIo, type CliIo } from './context.ts';
 import {
+  feedCommand,
   killSwitchCommand,
   reconcileCommand,
   routeOverrideCommand,
   strategyCommand,
 } from './control-commands.ts';
 import { registerBacktestCommand } from './backtest-command.ts';
+import { registerPriceCommand } from './price-command.ts';
 import { registerStatsCommand } from './stats-command.ts';
 import { runCommand } from './run.ts';
 import { migrateCommand, SERVICES, serviceCommand } from './service.ts';
@@ -62,6 +64,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--seed <n>', 'seed of the synthetic market and the paper venues', integer('seed', 0), 42)
     .option('--port <port>', 'API port', integer('port', 0), 8000)
     .option('--no-api', 'do not serve the HTTP API')
+    .option('--ws-port <port>', 'WebSocket gateway port', integer('ws-port', 0), 8765)
+    .option('--no-ws', 'do not serve the WebSocket gateway')
     .option('--rate <messages>', 'synthetic market messages per second', integer('rate', 1), 2000)
     .option('--quiet', 'no live screen; a final summary only')
     .option('--json', 'print the final summary as JSON')
@@ -71,6 +75,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         seed: number;
         port: number;
         api: boolean;
+        ws: boolean;
+        wsPort: number;
         rate: number;
         quiet?: boolean;
         json?: boolean;
@@ -105,6 +111,24 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     );
 
   program
+    .command('feed')
+    .description(
+      'market-data sources: switch an instrument to its primary or backup source, or show their state',
+    )
+    .argument('<action>', 'use | status')
+    .argument('[instrument]')
+    .argument('[role]', 'primary | backup')
+    .option('--json', 'status as JSON')
+    .action(
+      async (
+        action: string,
+        instrument: string | undefined,
+        role: string | undefined,
+        o: { json?: boolean },
+      ) => setExit(await feedCommand(paths(), io, action, instrument, role, o.json ?? false)),
+    );
+
+  program
     .command('reconcile')
     .description('compare OMS orders, fills and positions with every venue (exit 0 clean, 1 breaks, 2 error)')
     .option('--json', 'print the report as JSON')
@@ -133,6 +157,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 
   registerBacktestCommand(program, io, setExit, () => program.opts<GlobalOptions>());
   registerStatsCommand(program, io, setExit);
+  registerPriceCommand(program, io, setExit);
 
   return program;
 }

@@ -10,7 +10,11 @@ import { LiveClock } from '../common/clock.ts';
 import { Kernel } from '../kernel/kernel.ts';
 import { readControlFile, writeControlFile } from '../kernel/control-file.ts';
 import { summarize } from '../kernel/summary.ts';
-import { SyntheticFeed } from '../marketdata/feed.ts';
+import { loadRegistry } from '../common/registry.ts';
+import { CONTROL_KEYS, Streams } from '../common/topics.ts';
+import { FeedHub } from '../kernel/feeds.ts';
+import { GreeksEngine, loadGreeksConfig } from '../pricing/index.ts';
+import { startWsGateway, type WsGateway } from '../services/ws-gateway.ts';
 import { buildApi } from '../services/api.ts';
 import { callChannel, ChannelUnavailable } from '../services/control-channel.ts';
 import { PgliteStore } from '../store/pglite.ts';
@@ -27,6 +31,9 @@ export interface RunOptions {
   readonly port: number;
   readonly api: boolean;
   readonly rate: number;
+  /** Serve the WebSocket gateway on wsPort. */
+  readonly ws: boolean;
+  readonly wsPort: number;
   readonly quiet?: boolean;
   readonly json?: boolean;
 }
@@ -71,7 +78,9 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
       })
     : undefined;
   const control = bus ? undefined : readControlFile(paths.controlFile);
+  const candleTimeframes = loadRegistry(join(paths.configDir, 'registry.yaml')).feeds?.candles ?? ['1m'];
   const kernel = await Kernel.create({
+    candleTimeframes,
     mode: 'paper',
     configDir: paths.configDir,
     clock,
@@ -86,15 +95,30 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
   if (!bus)
     kernel.bus.control.onChange(() => {
       const state: Record<string, Record<string, string>> = {};
-      for (const key of ['policy:kill_switch', 'strategy:enabled', 'policy:route_override'])
-        state[key] = { ...kernel.bus.control.getAll(key) };
+      for (const key of CONTROL_KEYS) state[key] = { ...kernel.bus.control.getAll(key) };
       writeControlFile(paths.controlFile, state);
       logger.info('control change', state);
     });
 
-  const channel = buildApi(kernel, { allowControl: true });
+  // Market data: the registry's sources through the ingest pipeline (failover, quality gate, books, candles).
+  // Quotes, trades and books go to the kernel (the paper venues see them first); candles only to the bus.
+  const feeds = new FeedHub({
+    registry: kernel.registry,
+    bus: kernel.bus,
+    clock,
+    seed: options.seed,
+    rate: options.rate,
+    configDir: paths.configDir,
+    logger: logger.child('feeds'),
+    sink: (m) => {
+      if (m.type === 'bar') kernel.bus.publish(Streams.candles(m.timeframe), m);
+      else kernel.publishMarketData(m);
+    },
+  });
+  const feedStatus = () => feeds.status();
+  const channel = buildApi(kernel, { allowControl: true, feeds: feedStatus });
   await channel.listen({ path: paths.socket });
-  const api = options.api ? buildApi(kernel, { allowControl: false }) : undefined;
+  const api = options.api ? buildApi(kernel, { allowControl: false, feeds: feedStatus }) : undefined;
   if (api) {
     try {
       await api.listen({ port: options.port, host: '0.0.0.0' });
@@ -108,16 +132,38 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
     `session ${session}\nstartup reconciliation: ${startup.breaks.length === 0 ? 'clean' : `${startup.breaks.length} break(s), trading halted`}${api ? `; API http://localhost:${options.port}` : ''}`,
   );
 
-  // Synthetic market paced on the wall clock.
-  const feed = new SyntheticFeed({
-    registry: kernel.registry,
-    clock,
-    seed: options.seed,
-    rate: options.rate,
-    sink: (m) => kernel.publishMarketData(m),
-  });
+  // Option greeks on greeks.live as underlyings move, for the options in configs/greeks.yaml.
+  const greeksFile = join(paths.configDir, 'greeks.yaml');
+  const greeks = existsSync(greeksFile)
+    ? new GreeksEngine({
+        bus: kernel.bus,
+        clock,
+        config: loadGreeksConfig(greeksFile),
+        logger: logger.child('greeks'),
+      })
+    : undefined;
+  greeks?.start();
+  let ws: WsGateway | undefined;
+  if (options.ws)
+    try {
+      ws = await startWsGateway(
+        kernel.bus,
+        {
+          port: options.wsPort,
+          instanceId: `run-${hostname()}`,
+          instruments: [
+            ...kernel.registry.instruments.keys(),
+            ...(greeks?.config.options.map((o) => o.instrumentId) ?? []),
+          ],
+          timeframes: [...candleTimeframes],
+        },
+        logger.child('ws'),
+      );
+    } catch (error) {
+      io.err(`hf run: WebSocket gateway not started on :${options.wsPort}: ${(error as Error).message}`);
+    }
   const started = Date.now();
-  feed.start();
+  feeds.start();
   const persist = setInterval(
     () => void kernel.persist().catch((e: unknown) => logger.error('persist failed', { error: String(e) })),
     500,
@@ -137,7 +183,9 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
     process.once('SIGTERM', finish);
     if (options.duration > 0) setTimeout(finish, options.duration * 1000).unref();
   });
-  feed.stop();
+  feeds.stop();
+  greeks?.stop();
+  await ws?.close();
   clearInterval(screen);
   clearInterval(persist);
   const final = await kernel.reconcile();

@@ -9,16 +9,27 @@ import { maskUrl } from '../common/url.ts';
 import { RedisBus } from '../bus/redis.ts';
 import { Kernel, type KernelComponent } from '../kernel/kernel.ts';
 import { loadRegistry } from '../common/registry.ts';
-import { SyntheticFeed } from '../marketdata/feed.ts';
+import { existsSync } from 'node:fs';
+import { FeedHub } from '../kernel/feeds.ts';
+import { GreeksEngine, loadGreeksConfig } from '../pricing/index.ts';
+import { startWsGateway, type WsGateway } from '../services/ws-gateway.ts';
 import { buildApi } from '../services/api.ts';
 import { PostgresStore } from '../store/postgres.ts';
 import type { Store } from '../store/store.ts';
 import type { CliIo, CliPaths } from './context.ts';
 import { join } from 'node:path';
 import { Streams } from '../common/topics.ts';
-import type { MarketData } from '../model/index.ts';
 
-export const SERVICES = ['ingest', 'strategy', 'risk', 'router', 'ledger', 'reconciler', 'api'] as const;
+export const SERVICES = [
+  'ingest',
+  'strategy',
+  'risk',
+  'router',
+  'ledger',
+  'reconciler',
+  'api',
+  'ws',
+] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
 /** Default health / API port per service (each process answers GET /health). */
@@ -30,6 +41,7 @@ export const SERVICE_PORTS: Readonly<Record<ServiceName, number>> = {
   router: 9104,
   ledger: 9105,
   reconciler: 9106,
+  ws: 8765,
 };
 
 const NEEDS_DATABASE: ReadonlySet<ServiceName> = new Set<ServiceName>([
@@ -45,21 +57,6 @@ export interface ServiceOptions {
   readonly rate: number;
   /** Reconciler: seconds between runs. */
   readonly interval: number;
-}
-
-export function publishMarketData(bus: RedisBus, m: MarketData): void {
-  switch (m.type) {
-    case 'quote':
-    case 'trade':
-      bus.publish(Streams.ticks, m);
-      return;
-    case 'book':
-      bus.publish(Streams.books, m);
-      return;
-    case 'bar':
-      bus.publish(Streams.candles(m.timeframe), m);
-      return;
-  }
 }
 
 export async function serviceCommand(
@@ -112,22 +109,56 @@ export async function serviceCommand(
 
   const stops: (() => Promise<void> | void)[] = [];
   let kernel: Kernel | undefined;
-  let feed: SyntheticFeed | undefined;
+  let feeds: FeedHub | undefined;
+  let gateway: WsGateway | undefined;
   if (service === 'ingest') {
+    // The registry's market-data sources through the ingest pipeline (failover, quality gate, books, candles)
+    // into ticks.live, books.live and candles.<tf>; greeks of configs/greeks.yaml on greeks.live.
     const registry = loadRegistry(join(paths.configDir, 'registry.yaml'));
-    feed = new SyntheticFeed({
+    const hub = new FeedHub({
       registry,
+      bus,
       clock,
       seed: options.seed,
       rate: options.rate,
-      sink: (m) => publishMarketData(bus, m),
+      configDir: paths.configDir,
+      logger: logger.child('feeds'),
     });
-    feed.start();
-    const started = feed;
-    stops.push(() => started.stop());
+    hub.start();
+    feeds = hub;
+    stops.push(() => hub.stop());
+    const greeksFile = join(paths.configDir, 'greeks.yaml');
+    if (existsSync(greeksFile)) {
+      const greeks = new GreeksEngine({
+        bus,
+        clock,
+        config: loadGreeksConfig(greeksFile),
+        logger: logger.child('greeks'),
+      });
+      greeks.start();
+      stops.push(() => greeks.stop());
+    }
     logger.info(
-      `ingest: synthetic market at ~${options.rate} messages/s into ${Streams.ticks} and ${Streams.books}`,
+      `ingest: sources ${Object.keys(hub.config.sources).join(', ')} into ${Streams.ticks}, ${Streams.books}, candles ${hub.candleTimeframes.join(', ')}`,
     );
+  } else if (service === 'ws') {
+    // The WebSocket gateway: its own group on every stream it serves (fan-out), /health on the same port.
+    const registry = loadRegistry(join(paths.configDir, 'registry.yaml'));
+    const greeksFile = join(paths.configDir, 'greeks.yaml');
+    const options_ = existsSync(greeksFile) ? loadGreeksConfig(greeksFile).options : [];
+    gateway = await startWsGateway(
+      bus,
+      {
+        port: options.port ?? SERVICE_PORTS.ws,
+        instanceId: processName,
+        instruments: [...registry.instruments.keys(), ...options_.map((o) => o.instrumentId)],
+        timeframes: registry.feeds?.candles ?? ['1m'],
+      },
+      logger.child('ws'),
+    );
+    const g = gateway;
+    stops.push(() => g.close());
+    logger.info(`ws: gateway on :${g.port}`);
   } else {
     const components: KernelComponent[] =
       service === 'strategy' || service === 'risk' || service === 'router' || service === 'ledger'
@@ -176,24 +207,27 @@ export async function serviceCommand(
     }
   }
 
-  const port = options.port ?? SERVICE_PORTS[service];
+  // The ws gateway answers /health on its own port.
+  const port = service === 'ws' ? 0 : (options.port ?? SERVICE_PORTS[service]);
   const health = kernel
     ? buildApi(kernel, { allowControl: false, allowReconcile: service === 'router' })
     : Fastify({ logger: false });
   if (!kernel) {
-    // The ingest service has no kernel: its health is the feed's and the bus's.
-    const ingest = feed;
+    // The ingest service has no kernel: its health is the feeds' and the bus's.
+    const ingest = feeds;
     health.get('/health', async (_request, reply) => {
       const stats = bus.stats();
       const ok = stats.connected;
+      const published = ingest ? Object.values(ingest.published()).reduce((a, b) => a + b, 0) : 0;
       return reply.code(ok ? 200 : 503).send({
         status: ok ? 'ok' : 'down',
         components: {
           bus: { status: ok ? 'ok' : 'down', detail: `buffered ${stats.bufferSize}` },
-          feed: { status: 'ok', detail: `${ingest?.published ?? 0} messages published` },
+          feed: { status: 'ok', detail: `${published} messages published` },
         },
       });
     });
+    if (ingest) health.get('/api/feeds', async () => ingest.status());
   }
   if (port > 0) {
     await health.listen({ port, host: '0.0.0.0' });

@@ -64,10 +64,63 @@ export const InstrumentConfigSchema = z
   })
   .strict();
 
+/** A market-data source. `synthetic`: the seeded synthetic market; `file`: a recorded file replayed live. */
+export const FeedSourceSchema = z
+  .object({
+    kind: z.enum(['synthetic', 'file']),
+    /** synthetic: added to the run's seed (0 = the same market as the default feed). */
+    seedOffset: z.number().int().default(0),
+    /** synthetic: messages per second across its instruments (default: the run's rate). */
+    rate: positive.optional(),
+    /** Instruments this source quotes (default: every instrument of the registry; file: exactly one). */
+    instruments: z.array(z.string().min(3)).optional(),
+    /** file: path to a bar or tick file (relative to the config folder), its format, and replay speed. */
+    path: z.string().min(1).optional(),
+    format: z.enum(['yahoo', 'bars-csv', 'ticks-csv']).optional(),
+    /** file: 1 = the file's own pace, 60 = a minute of data per second. */
+    speed: positive.default(1),
+  })
+  .strict()
+  .superRefine((source, context) => {
+    if (source.kind === 'file' && source.path === undefined)
+      context.addIssue({ code: 'custom', path: ['path'], message: 'a file source needs a path' });
+    if (source.kind === 'file' && source.instruments?.length !== 1)
+      context.addIssue({
+        code: 'custom',
+        path: ['instruments'],
+        message: 'a file source feeds exactly one instrument',
+      });
+  });
+export type FeedSource = z.infer<typeof FeedSourceSchema>;
+
+export const FeedsConfigSchema = z
+  .object({
+    sources: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _'), FeedSourceSchema),
+    /** Primary and backup source per instrument id; instruments not listed take data from any source. */
+    instruments: z
+      .record(z.string().min(3), z.object({ primary: z.string().min(1), backup: z.string().min(1) }).strict())
+      .default({}),
+    /** A source silent for an instrument this long (ms) is stale: the instrument switches to its backup. */
+    staleAfterMs: positive.default(5000),
+    /** `manual`: back to the primary only by `hf feed use`; `auto`: after the primary is healthy this long. */
+    failback: z.enum(['manual', 'auto']).default('manual'),
+    failbackAfterMs: positive.default(30_000),
+    /** Candle timeframes built from ticks and published on `candles.<tf>`. */
+    candles: z.array(z.string().regex(/^[1-9][0-9]*(s|m|h|d|w)$/, 'a timeframe such as 1m')).default(['1m']),
+    /** Largest accepted move from the last good price (fraction); 0 turns the band off. */
+    priceBand: z.number().min(0).default(0.2),
+    /** At most one quote and one book per instrument per this many ms (conflated); 0: off. */
+    throttleMs: z.number().min(0).default(0),
+  })
+  .strict();
+export type FeedsConfig = z.infer<typeof FeedsConfigSchema>;
+
 export const RegistryConfigSchema = z
   .object({
     venues: z.record(z.string().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, - and _'), VenueConfigSchema),
     instruments: z.array(InstrumentConfigSchema).min(1),
+    /** Market-data sources and the failover pairs; absent: the synthetic market for every instrument. */
+    feeds: FeedsConfigSchema.optional(),
   })
   .strict();
 export type RegistryConfig = z.infer<typeof RegistryConfigSchema>;
@@ -77,6 +130,7 @@ export interface Registry {
   readonly venues: ReadonlyMap<VenueId, VenueConfig>;
   /** Instruments of one symbol across venues (for arbitrage and routing). */
   readonly bySymbol: ReadonlyMap<string, readonly Instrument[]>;
+  readonly feeds: FeedsConfig | undefined;
 }
 
 export function buildRegistry(config: RegistryConfig, file = 'registry'): Registry {
@@ -97,7 +151,23 @@ export function buildRegistry(config: RegistryConfig, file = 'registry'): Regist
       bySymbol.set(spec.symbol, list);
     }
   });
-  return { instruments, venues, bySymbol };
+  const feeds = config.feeds;
+  if (feeds) {
+    for (const [id, pair] of Object.entries(feeds.instruments)) {
+      if (!instruments.has(id as InstrumentId))
+        throw new ConfigError(file, `feeds.instruments.${id}`, `unknown instrument "${id}"`);
+      for (const role of ['primary', 'backup'] as const)
+        if (!(pair[role] in feeds.sources))
+          throw new ConfigError(file, `feeds.instruments.${id}.${role}`, `unknown source "${pair[role]}"`);
+      if (pair.primary === pair.backup)
+        throw new ConfigError(file, `feeds.instruments.${id}.backup`, 'must differ from primary');
+    }
+    for (const [name, source] of Object.entries(feeds.sources))
+      for (const id of source.instruments ?? [])
+        if (!instruments.has(id as InstrumentId))
+          throw new ConfigError(file, `feeds.sources.${name}.instruments`, `unknown instrument "${id}"`);
+  }
+  return { instruments, venues, bySymbol, feeds };
 }
 
 export function parseRegistry(value: unknown, file = 'registry'): Registry {

@@ -24,6 +24,8 @@ export const ControlKeys = {
   strategyEnabled: 'strategy:enabled',
   /** field `<VENUE>` = `<target venue>` */
   routeOverride: 'policy:route_override',
+  /** field `<instrument id>` = `primary` | `backup`: which market-data source an instrument uses */
+  feedActive: 'feed:active',
 } as const;
 
 export type ControlKey = (typeof ControlKeys)[keyof typeof ControlKeys];

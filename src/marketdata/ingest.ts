@@ -38,6 +38,11 @@ export interface IngestPipelineOptions {
    * the instrument's active feed (`failover.activeFeed(instrumentId)`, or the only feed) for one.
    */
   readonly onNeedsSnapshot?: (instrumentId: InstrumentId) => void;
+  /**
+   * Where accepted market data goes instead of the bus (alerts still go to the bus): the kernel in one process,
+   * which hands it to its paper venues before publishing it.
+   */
+  readonly sink?: (message: QuoteTick | TradeTick | BookSnapshot | Bar) => void;
 }
 
 export interface IngestStats {
@@ -66,6 +71,7 @@ export class IngestPipeline {
   readonly failover: FeedFailover;
   private readonly bus: Bus;
   private readonly clock: Clock;
+  private readonly sink: IngestPipelineOptions['sink'];
   private readonly books = new Map<string, BookEntry>();
   private readonly quoteThrottle: ConflatingThrottle<QuoteTick> | undefined;
   private readonly bookThrottle: ConflatingThrottle<BookEntry> | undefined;
@@ -83,17 +89,21 @@ export class IngestPipeline {
   // Callbacks bound once: nothing is allocated per message to call them.
   private readonly publishQuote = (quote: QuoteTick): void => {
     this.ticksPublished++;
-    this.bus.publish(Streams.ticks, quote);
+    if (this.sink) this.sink(quote);
+    else this.bus.publish(Streams.ticks, quote);
   };
   private readonly publishBook = (entry: BookEntry): void => {
     // A throttled book may have gone stale or crossed since it was offered: its current state decides.
     if (!entry.publishable) return;
     this.booksPublished++;
-    this.bus.publish(Streams.books, entry.book.toSnapshot(this.config.bookDepth));
+    const snapshot = entry.book.toSnapshot(this.config.bookDepth);
+    if (this.sink) this.sink(snapshot);
+    else this.bus.publish(Streams.books, snapshot);
   };
   private readonly publishBar = (bar: Bar): void => {
     this.barsPublished++;
-    this.bus.publish(this.candleStream(bar.timeframe), bar);
+    if (this.sink) this.sink(bar);
+    else this.bus.publish(this.candleStream(bar.timeframe), bar);
   };
   private readonly publishAlert = (alert: Alert): void => {
     this.alertsPublished++;
@@ -128,6 +138,7 @@ export class IngestPipeline {
     this.config = parseConfig(IngestConfigSchema, options.config ?? {}, CONFIG_SOURCE);
     this.bus = options.bus;
     this.clock = options.clock;
+    this.sink = options.sink;
     this.quality = new QualityGate(this.config.quality);
     this.candles = new CandleAggregator({ config: this.config.candles, onBar: this.publishBar });
     this.failover = new FeedFailover({
@@ -190,7 +201,8 @@ export class IngestPipeline {
       case 'trade':
         this.candles.onTick(message);
         this.ticksPublished++;
-        this.bus.publish(Streams.ticks, message);
+        if (this.sink) this.sink(message);
+        else this.bus.publish(Streams.ticks, message);
         return;
       case 'quote':
         this.candles.onTick(message);

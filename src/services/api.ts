@@ -15,6 +15,8 @@ export interface ApiOptions {
   readonly allowControl: boolean;
   /** Allow `POST /reconcile` alone (the router's health port, for the reconciler service). */
   readonly allowReconcile?: boolean;
+  /** Market-data status (`GET /api/feeds`): the process's feed hub, when it runs one. */
+  readonly feeds?: () => unknown;
 }
 
 const jsonSafe = (_key: string, value: unknown): unknown =>
@@ -104,6 +106,9 @@ export function buildApi(kernel: Kernel, options: ApiOptions): FastifyInstance {
     return out;
   });
   app.get('/api/reconciliation', async () => kernel.lastReconciliation ?? null);
+  app.get('/api/feeds', async (_request, reply) =>
+    options.feeds ? options.feeds() : reply.code(404).send({ error: 'no market-data feeds in this process' }),
+  );
 
   if (options.allowControl) {
     app.post<{ Body: { key?: unknown; field?: unknown; value?: unknown } }>(

@@ -41,6 +41,7 @@ describe('hf CLI', () => {
       '--duration',
       '1',
       '--no-api',
+      '--no-ws',
       '--quiet',
     );
     expect(r.code).toBe(2);
@@ -61,6 +62,7 @@ describe('hf CLI', () => {
       '--duration',
       '1',
       '--no-api',
+      '--no-ws',
       '--quiet',
     );
     expect(r.code).toBe(2);
@@ -83,6 +85,7 @@ describe('hf CLI', () => {
       '--duration',
       '1',
       '--no-api',
+      '--no-ws',
       '--quiet',
     );
     expect(r.code).toBe(2);
@@ -110,6 +113,7 @@ describe('hf CLI', () => {
       '--rate',
       '10000',
       '--no-api',
+      '--no-ws',
       '--json',
       '--seed',
       '11',
@@ -134,7 +138,7 @@ describe('hf CLI', () => {
   });
 
   it('npm start’s command shows fills within 10 seconds on a fresh home', async () => {
-    const run = await hf('--home', tempHome(), 'run', '--duration', '8', '--no-api', '--json');
+    const run = await hf('--home', tempHome(), 'run', '--duration', '8', '--no-api', '--no-ws', '--json');
     expect(run.code).toBe(0);
     const summary = JSON.parse(run.out.trim().split('\n').at(-1)!) as {
       fills: number;

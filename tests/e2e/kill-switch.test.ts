@@ -26,7 +26,18 @@ describe('hf run + hf kill-switch (end to end)', () => {
   });
 
   it('halts trading from another process and cancels every open order', async () => {
-    run = spawnHf(['--home', home, 'run', '--duration', '120', '--no-api', '--seed', '7', '--quiet']);
+    run = spawnHf([
+      '--home',
+      home,
+      'run',
+      '--duration',
+      '120',
+      '--no-api',
+      '--no-ws',
+      '--seed',
+      '7',
+      '--quiet',
+    ]);
     const summary = () => callChannel<KernelSummary>(socket, 'GET', '/api/summary');
     // Fills arrive, and resting orders are open at more than one venue.
     const before = await waitFor(

@@ -132,6 +132,7 @@ describe.skipIf(skip !== undefined)('distributed deployment: one process per ser
         '--duration',
         '6',
         '--no-api',
+        '--no-ws',
         '--json',
         '--rate',
         '5000',
