@@ -66,6 +66,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--no-api', 'do not serve the HTTP API')
     .option('--ws-port <port>', 'WebSocket gateway port', integer('ws-port', 0), 8765)
     .option('--no-ws', 'do not serve the WebSocket gateway')
+    .option('--news', 'poll the news sources of configs/news.yaml into news.raw')
     .option('--rate <messages>', 'synthetic market messages per second', integer('rate', 1), 2000)
     .option('--quiet', 'no live screen; a final summary only')
     .option('--json', 'print the final summary as JSON')
@@ -77,6 +78,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         api: boolean;
         ws: boolean;
         wsPort: number;
+        news?: boolean;
         rate: number;
         quiet?: boolean;
         json?: boolean;

@@ -13,6 +13,7 @@ import { summarize } from '../kernel/summary.ts';
 import { loadRegistry } from '../common/registry.ts';
 import { CONTROL_KEYS, Streams } from '../common/topics.ts';
 import { FeedHub } from '../kernel/feeds.ts';
+import { loadNewsFeedsConfig, NewsFeeds } from '../feeds/news/index.ts';
 import { GreeksEngine, loadGreeksConfig } from '../pricing/index.ts';
 import { startWsGateway, type WsGateway } from '../services/ws-gateway.ts';
 import { buildApi } from '../services/api.ts';
@@ -34,6 +35,8 @@ export interface RunOptions {
   /** Serve the WebSocket gateway on wsPort. */
   readonly ws: boolean;
   readonly wsPort: number;
+  /** Poll the news sources of configs/news.yaml into news.raw. */
+  readonly news?: boolean;
   readonly quiet?: boolean;
   readonly json?: boolean;
 }
@@ -143,6 +146,17 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
       })
     : undefined;
   greeks?.start();
+  const newsFile = join(paths.configDir, 'news.yaml');
+  const news = options.news
+    ? new NewsFeeds(loadNewsFeedsConfig(newsFile), {
+        bus: kernel.bus,
+        clock,
+        registry: kernel.registry,
+        logger: logger.child('news'),
+        file: newsFile,
+      })
+    : undefined;
+  news?.start();
   let ws: WsGateway | undefined;
   if (options.ws)
     try {
@@ -185,6 +199,7 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
   });
   feeds.stop();
   greeks?.stop();
+  await news?.stop();
   await ws?.close();
   clearInterval(screen);
   clearInterval(persist);

@@ -11,6 +11,7 @@ import { Kernel, type KernelComponent } from '../kernel/kernel.ts';
 import { loadRegistry } from '../common/registry.ts';
 import { existsSync } from 'node:fs';
 import { FeedHub } from '../kernel/feeds.ts';
+import { loadNewsFeedsConfig, NewsFeeds } from '../feeds/news/index.ts';
 import { GreeksEngine, loadGreeksConfig } from '../pricing/index.ts';
 import { startWsGateway, type WsGateway } from '../services/ws-gateway.ts';
 import { buildApi } from '../services/api.ts';
@@ -29,6 +30,7 @@ export const SERVICES = [
   'reconciler',
   'api',
   'ws',
+  'news',
 ] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
@@ -42,6 +44,7 @@ export const SERVICE_PORTS: Readonly<Record<ServiceName, number>> = {
   ledger: 9105,
   reconciler: 9106,
   ws: 8765,
+  news: 9107,
 };
 
 const NEEDS_DATABASE: ReadonlySet<ServiceName> = new Set<ServiceName>([
@@ -111,6 +114,7 @@ export async function serviceCommand(
   let kernel: Kernel | undefined;
   let feeds: FeedHub | undefined;
   let gateway: WsGateway | undefined;
+  let news: NewsFeeds | undefined;
   if (service === 'ingest') {
     // The registry's market-data sources through the ingest pipeline (failover, quality gate, books, candles)
     // into ticks.live, books.live and candles.<tf>; greeks of configs/greeks.yaml on greeks.live.
@@ -141,6 +145,21 @@ export async function serviceCommand(
     logger.info(
       `ingest: sources ${Object.keys(hub.config.sources).join(', ')} into ${Streams.ticks}, ${Streams.books}, candles ${hub.candleTimeframes.join(', ')}`,
     );
+  } else if (service === 'news') {
+    // News sources of configs/news.yaml, polled into news.raw with instrument tags.
+    const file = join(paths.configDir, 'news.yaml');
+    const registry = loadRegistry(join(paths.configDir, 'registry.yaml'));
+    const feedsOfNews = new NewsFeeds(loadNewsFeedsConfig(file), {
+      bus,
+      clock,
+      registry,
+      logger: logger.child('news'),
+      file,
+    });
+    feedsOfNews.start();
+    news = feedsOfNews;
+    stops.push(() => feedsOfNews.stop());
+    logger.info(`news: ${feedsOfNews.pollers.length} source(s) into ${Streams.newsRaw}`);
   } else if (service === 'ws') {
     // The WebSocket gateway: its own group on every stream it serves (fan-out), /health on the same port.
     const registry = loadRegistry(join(paths.configDir, 'registry.yaml'));
@@ -228,6 +247,8 @@ export async function serviceCommand(
       });
     });
     if (ingest) health.get('/api/feeds', async () => ingest.status());
+    const polled = news;
+    if (polled) health.get('/api/news', async () => polled.stats());
   }
   if (port > 0) {
     await health.listen({ port, host: '0.0.0.0' });
