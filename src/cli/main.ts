@@ -12,7 +12,9 @@ import {
 } from './control-commands.ts';
 import { registerBacktestCommand } from './backtest-command.ts';
 import { registerPriceCommand } from './price-command.ts';
+import { registerReportCommand } from './report-command.ts';
 import { registerStatsCommand } from './stats-command.ts';
+import { registerTcaCommand } from './tca-command.ts';
 import { runCommand } from './run.ts';
 import { migrateCommand, SERVICES, serviceCommand } from './service.ts';
 
@@ -159,6 +161,8 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 
   registerBacktestCommand(program, io, setExit, () => program.opts<GlobalOptions>());
   registerStatsCommand(program, io, setExit);
+  registerTcaCommand(program, io, setExit);
+  registerReportCommand(program, io, setExit);
   registerPriceCommand(program, io, setExit);
 
   return program;
