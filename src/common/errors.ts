@@ -36,6 +36,8 @@ export const Reasons = {
   OMS_NO_VENUE: 'no venue can take this order',
   OMS_VENUE_DISCONNECTED: 'venue is not connected',
   OMS_ILLEGAL_TRANSITION: 'venue event does not fit the order state (ignored)',
+  OMS_VENUE_LATENCY: "venue's submit → ack p95 above its band: flow shifted to another venue",
+  OMS_VENUE_LATENCY_RECOVERED: "venue's latency back within its band: flow returns",
   // venues
   VENUE_REJECTED: 'rejected by the venue',
   VENUE_UNKNOWN_ORDER: 'the venue does not know this order',
@@ -49,6 +51,14 @@ export const Reasons = {
   VENUE_USER_CANCELED: 'canceled on request',
   VENUE_KILL_SWITCH: 'canceled by the kill switch',
   VENUE_EXPIRED: 'time in force expired',
+  VENUE_CANCELED_BY_VENUE: 'canceled by the venue or the exchange, not on request',
+  VENUE_KITE_TOKEN_EXPIRED: 'Kite access token expired or invalid: venue stopped until the daily login',
+  VENUE_RATE_LIMITED: 'the venue refused the request as over its rate limit (HTTP 429)',
+  VENUE_INSUFFICIENT_MARGIN: 'not enough funds or margin at the venue for the order',
+  VENUE_INSUFFICIENT_HOLDINGS: 'not enough holdings at the venue for the sell order',
+  VENUE_UNREACHABLE: 'the venue did not answer (timeout, network or server error): outcome unknown',
+  VENUE_MALFORMED_MESSAGE: 'a venue message could not be parsed (logged with an excerpt, counted)',
+  VENUE_FEED_DOWN: 'the venue market-data stream is down: its reconnect attempts ran out',
   // ledger
   LEDGER_UNKNOWN_INSTRUMENT: 'fill for an instrument not in the registry (not booked)',
   LEDGER_INVALID_FILL: 'fill has a missing or invalid id, side, quantity, price or fee (not booked)',

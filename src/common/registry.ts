@@ -32,6 +32,25 @@ export const LatencyModelSchema = z
   .strict();
 export type LatencyModel = z.infer<typeof LatencyModelSchema>;
 
+export const LatencyRoutingSchema = z
+  .object({
+    /** Shift flow away from this venue while its submit → ack p95 is above the band. */
+    latencyAware: z.boolean().default(false),
+    p95LimitMs: z.number().positive().default(50),
+    /** Back to normal once the p95 falls below this (or too few recent acks remain to judge). */
+    recoverBelowMs: z.number().positive().default(20),
+    /** Acks older than this do not count. */
+    windowMs: z.number().positive().default(30_000),
+    minSamples: z.number().int().min(1).default(20),
+    /** Cost model: basis points charged per millisecond of the venue's median ack latency. */
+    costBpsPerMs: z.number().min(0).default(0),
+  })
+  .strict()
+  .refine((r) => r.recoverBelowMs <= r.p95LimitMs, {
+    path: ['recoverBelowMs'],
+    message: 'must not exceed p95LimitMs',
+  });
+
 export const VenueConfigSchema = z
   .object({
     adapter: z.enum(['paper', 'ibkr', 'zerodha']),
@@ -42,6 +61,8 @@ export const VenueConfigSchema = z
     slippageBps: z.number().min(0).default(0),
     /** Paper venues: starting cash per currency for the account at this venue. */
     cash: z.record(z.string(), z.number().min(0)).default({}),
+    /** Latency-aware routing (src/oms/latency-monitor.ts); `policy:latency_routing <VENUE> on|off` at run time. */
+    routing: LatencyRoutingSchema.prefault({}),
   })
   .strict();
 export type VenueConfig = z.infer<typeof VenueConfigSchema>;

@@ -15,6 +15,10 @@ export const Streams = {
   fills: 'fills',
   alerts: 'alerts',
   deadLetter: 'deadletter',
+  /** Rolling news sentiment per instrument (the sentiment worker). */
+  sentiment: 'sentiment',
+  /** Stress-test results of the live book (the scenario worker). */
+  scenarios: 'scenarios',
 } as const;
 
 export const ControlKeys = {
@@ -24,6 +28,8 @@ export const ControlKeys = {
   strategyEnabled: 'strategy:enabled',
   /** field `<VENUE>` = `<target venue>` */
   routeOverride: 'policy:route_override',
+  /** field `<VENUE>` = `on` | `off`: latency-aware routing for the venue (overrides registry.yaml) */
+  latencyRouting: 'policy:latency_routing',
   /** field `<instrument id>` = `primary` | `backup`: which market-data source an instrument uses */
   feedActive: 'feed:active',
 } as const;

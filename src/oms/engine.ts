@@ -34,6 +34,7 @@ import {
   type VenueOrderId,
 } from '../model/index.ts';
 import { score, type VenueQuote } from './cost-model.ts';
+import { LatencyMonitor, type LatencyChange } from './latency-monitor.ts';
 import type { VenueAdapter, VenueConnectionState } from './venue.ts';
 
 /** The OMS's order: the model's Order plus where it really executes and its fills. */
@@ -128,6 +129,8 @@ export class OmsEngine {
     tickToAck: new Histogram(),
   };
   private readonly routedAt = new Map<ClientOrderId, number>();
+  /** Submit → ack latency per venue, and which venues are too slow to route to (latency-aware routing). */
+  readonly latencyMonitor: LatencyMonitor;
   /** Why we asked for a cancel (e.g. the kill switch), reported when the venue confirms it. */
   private readonly cancelReasons = new Map<ClientOrderId, string>();
 
@@ -138,6 +141,24 @@ export class OmsEngine {
     this.venues = options.venues;
     this.log = options.logger ?? silentLogger;
     this.durable = options.durable;
+    this.latencyMonitor = new LatencyMonitor(
+      (venue) => {
+        const r = this.registry.venues.get(venue as VenueId)?.routing;
+        if (!r) return undefined;
+        return {
+          enabled: r.latencyAware,
+          p95LimitMicros: r.p95LimitMs * 1000,
+          recoverBelowMicros: r.recoverBelowMs * 1000,
+          windowMicros: r.windowMs * 1000,
+          minSamples: r.minSamples,
+          costBpsPerMs: r.costBpsPerMs,
+        };
+      },
+      (venue) => {
+        const value = this.bus.control.get(ControlKeys.latencyRouting, venue);
+        return value === 'on' ? true : value === 'off' ? false : undefined;
+      },
+    );
     for (const adapter of this.venues.values()) {
       adapter.onEvent((event) => this.applyVenueEvent(event));
       adapter.onStatus((state) => this.onVenueStatus(adapter.venue, state));
@@ -191,7 +212,54 @@ export class OmsEngine {
       const best = this.smartRoute(requested, request.side);
       if (best) return best;
     }
-    return this.applyOverride(requested);
+    const routed = this.applyOverride(requested);
+    if (!routed || !this.latencyMonitor.isSlow(routed.venue, this.clock.now())) {
+      this.reportLatencyChanges();
+      return routed;
+    }
+    this.reportLatencyChanges();
+    // The venue is too slow: the same symbol on the fastest other connected venue that is not slow, if any.
+    return this.fasterListing(routed) ?? routed;
+  }
+
+  private fasterListing(slow: Instrument): Instrument | undefined {
+    const now = this.clock.now();
+    let best: Instrument | undefined;
+    let bestCost = Number.POSITIVE_INFINITY;
+    for (const candidate of this.registry.bySymbol.get(slow.symbol) ?? []) {
+      if (candidate.venue === slow.venue) continue;
+      const adapter = this.venues.get(candidate.venue);
+      if (!adapter || adapter.state !== 'connected' || this.latencyMonitor.isSlow(candidate.venue, now))
+        continue;
+      const cost = this.latencyMonitor.costBps(candidate.venue, now);
+      if (cost < bestCost) {
+        bestCost = cost;
+        best = candidate;
+      }
+    }
+    return best;
+  }
+
+  private reportLatencyChanges(): void {
+    const pending = this.latencyMonitor.pending;
+    while (pending.length > 0) this.reportLatencyChange(pending.shift()!);
+  }
+
+  private reportLatencyChange(change: LatencyChange): void {
+    const p95 =
+      change.p95Micros === null ? 'no recent acks' : `p95 ${(change.p95Micros / 1000).toFixed(1)} ms`;
+    const message = change.slow
+      ? `venue ${change.venue} is slow (${p95}): new orders go to another venue of the same symbol`
+      : `venue ${change.venue} latency back within its band (${p95}): flow returns`;
+    this.log.warn(message, { venue: change.venue });
+    this.bus.publish(Streams.alerts, {
+      type: 'alert',
+      severity: 'warning',
+      code: change.slow ? 'OMS_VENUE_LATENCY' : 'OMS_VENUE_LATENCY_RECOVERED',
+      source: 'oms',
+      message,
+      tsEvent: this.clock.now(),
+    });
   }
 
   // ---- commands ----
@@ -824,6 +892,10 @@ export class OmsEngine {
     if (routed === undefined) return;
     this.routedAt.delete(id);
     this.latency.routeToAck.record(now - routed);
+    if (order.venue !== undefined) {
+      const change = this.latencyMonitor.record(order.venue, now, now - routed);
+      if (change) this.reportLatencyChange(change);
+    }
     const origin = order.request.tsOrigin;
     if (origin !== undefined) this.latency.tickToAck.record(now - origin);
   }
@@ -871,7 +943,11 @@ export class OmsEngine {
       const venueConfig = this.registry.venues.get(routed.venue);
       const quote = this.quotes.get(routed.id);
       if (!adapter || adapter.state !== 'connected' || !venueConfig || !quote) continue;
-      const s = score(side, quote, venueConfig);
+      const now = this.clock.now();
+      if (this.latencyMonitor.isSlow(routed.venue, now)) continue;
+      // Latency as a cost: basis points of the mid per millisecond of the venue's median ack latency.
+      const latencyBps = this.latencyMonitor.costBps(routed.venue, now);
+      const s = score(side, quote, venueConfig) + (latencyBps * (quote.bid + quote.ask)) / 2 / 10_000;
       if (s < bestScore) {
         bestScore = s;
         best = routed;

@@ -2,3 +2,4 @@
 export * from './engine.ts';
 export * from './cost-model.ts';
 export * from './venue.ts';
+export * from './latency-monitor.ts';
