@@ -7,13 +7,17 @@ import { ConfigError } from '../common/errors.ts';
 import { DataFileError, parseTimestamp } from '../feeds/files/index.ts';
 import { resultJson, summaryLines, writeOutputs } from '../backtest/output.ts';
 import { runBacktest, type BacktestOptions } from '../backtest/runner.ts';
+import { driftLines, replayDay } from '../backtest/replay-day.ts';
 import { parameterGrid, runSweep, type SweepReply } from '../backtest/sweep.ts';
+import { DayDataError } from '../reports/day-data.ts';
 import { resolvePaths, type CliIo } from './context.ts';
 
 const DAY_MICROS = 86_400_000_000;
 
 interface BacktestFlags {
-  data: string[];
+  data?: string[];
+  date?: string;
+  session?: string;
   instrument?: string[];
   format?: 'yahoo' | 'bars-csv' | 'ticks-csv';
   timeframe?: string;
@@ -73,7 +77,15 @@ export function registerBacktestCommand(
   program
     .command('backtest')
     .description('run a strategy over recorded bars or ticks through the real kernel on a simulated clock')
-    .requiredOption('--data <file>', 'data file (repeat for a portfolio backtest)', collect)
+    .option('--data <file>', 'data file (repeat for a portfolio backtest)', collect)
+    .option(
+      '--date <YYYY-MM-DD>',
+      "replay that day's recording and compare with what was traded live (drift report)",
+    )
+    .option(
+      '--session <dir>',
+      'with --date: the session to compare with (default: the latest with data that day)',
+    )
     .option(
       '--instrument <id>',
       'registry instrument for the data file at the same position (repeatable)',
@@ -118,14 +130,26 @@ async function backtest(
   io: CliIo,
   globals: { home?: string; config?: string },
 ): Promise<number> {
+  if (flags.date !== undefined) {
+    if (flags.data !== undefined) {
+      io.err('hf backtest: give --data (a file) or --date (a recorded day), not both');
+      return 2;
+    }
+    return replay(flags, io, globals);
+  }
+  if (flags.data === undefined) {
+    io.err('hf backtest: give --data <file> (repeatable) or --date YYYY-MM-DD');
+    return 2;
+  }
+  const data = flags.data;
   try {
-    for (const path of flags.data)
+    for (const path of data)
       if (!existsSync(path)) {
         io.err(`hf backtest: data file not found: ${path}`);
         return 2;
       }
     const instruments = flags.instrument ?? [];
-    if (instruments.length > flags.data.length) {
+    if (instruments.length > data.length) {
       io.err('hf backtest: more --instrument than --data');
       return 2;
     }
@@ -138,7 +162,7 @@ async function backtest(
     const { fixed, grid } = parameterGrid(flags.param);
     const options: BacktestOptions = {
       configDir: resolvePaths(globals).configDir,
-      data: flags.data.map((path, i) => ({
+      data: data.map((path, i) => ({
         path,
         ...(instruments[i] ? { instrument: instruments[i] } : {}),
       })),
@@ -179,7 +203,7 @@ async function backtest(
         from !== undefined || to !== undefined
           ? ` between ${flags.from ?? 'the start'} and ${flags.to ?? 'the end'}`
           : '';
-      io.err(`hf backtest: no data${range} in ${flags.data.join(', ')}: nothing to replay`);
+      io.err(`hf backtest: no data${range} in ${data.join(', ')}: nothing to replay`);
       return 1;
     }
     if (flags.json) io.out(JSON.stringify(resultJson(result)));
@@ -195,6 +219,36 @@ async function backtest(
       return 2;
     }
     throw error;
+  }
+}
+
+/** `--date`: the day's recording through the kernel, compared with the live session (exit 2 on an error). */
+async function replay(
+  flags: BacktestFlags,
+  io: CliIo,
+  globals: { home?: string; config?: string },
+): Promise<number> {
+  const paths = resolvePaths(globals);
+  try {
+    const report = await replayDay({
+      home: paths.home,
+      configDir: paths.configDir,
+      date: flags.date!,
+      controlSocket: paths.socket,
+      seed: flags.seed,
+      ...(flags.session !== undefined ? { session: flags.session } : {}),
+      ...(process.env.DATABASE_URL ? { databaseUrl: process.env.DATABASE_URL } : {}),
+    });
+    if (flags.json) io.out(JSON.stringify(report));
+    else for (const line of driftLines(report)) io.out(line);
+    return 0;
+  } catch (error) {
+    if (error instanceof DayDataError) {
+      io.err(`hf backtest: ${error.message}`);
+      return error.exitCode;
+    }
+    io.err(`hf backtest: ${(error as Error).message}`);
+    return 2;
   }
 }
 
