@@ -15,6 +15,7 @@ import { registerPriceCommand } from './price-command.ts';
 import { registerReportCommand } from './report-command.ts';
 import { registerStatsCommand } from './stats-command.ts';
 import { registerTcaCommand } from './tca-command.ts';
+import { reconcileDayCommand } from './reconcile-day.ts';
 import { runCommand } from './run.ts';
 import { migrateCommand, SERVICES, serviceCommand } from './service.ts';
 
@@ -136,8 +137,21 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .command('reconcile')
     .description('compare OMS orders, fills and positions with every venue (exit 0 clean, 1 breaks, 2 error)')
     .option('--json', 'print the report as JSON')
-    .action(async (options: { json?: boolean }) =>
-      setExit(await reconcileCommand(paths(), io, options.json === true)),
+    .option(
+      '--date <YYYY-MM-DD>',
+      "a past day, from the store (the session's venues restored from their journals)",
+    )
+    .option('--session <dir>', 'with --date: the session to read (default: the latest with data that day)')
+    .action(async (options: { json?: boolean; date?: string; session?: string }) =>
+      setExit(
+        options.date === undefined
+          ? await reconcileCommand(paths(), io, options.json === true)
+          : await reconcileDayCommand(paths(), io, {
+              date: options.date,
+              json: options.json === true,
+              ...(options.session !== undefined ? { session: options.session } : {}),
+            }),
+      ),
     );
 
   program

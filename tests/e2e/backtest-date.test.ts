@@ -1,10 +1,14 @@
-// `hf backtest --date`: the day `hf run` recorded, replayed through the kernel and compared with the live
-// session order by order. Unchanged data gives the same decisions and fills (no drift); a recording whose prices
-// were moved shows the drift; a day without data says so with exit code 1.
+// The post-close commands by date on a day `hf run` recorded. `hf backtest --date`: the recording replayed
+// through the kernel and compared with the live session order by order (unchanged data: the same decisions and
+// fills; a recording whose prices were moved shows the drift). `hf reconcile --date`: the session's venues
+// restored from their journals and reconciled with nothing running (clean, then a break once a venue record is
+// removed). A day without data says so with exit code 1.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { PgliteStore } from '../../src/store/pglite.ts';
 import { runHf, tempHome } from '../helpers.ts';
+import { readdirSync } from 'node:fs';
 
 interface Drift {
   matched: number;
@@ -60,5 +64,22 @@ describe('hf backtest --date', () => {
     expect(empty.stderr).toMatch(/no data for 2001-01-02/);
     const both = await runHf(['--home', home, 'backtest', '--date', date, '--data', 'x.csv']);
     expect(both.code).toBe(2);
+
+    const clean = await runHf(['--home', home, 'reconcile', '--date', date]);
+    expect(clean.stdout).toMatch(/no breaks/);
+    expect(clean.code).toBe(0);
+    // A venue forgets its last fill: the reconciliation of the day finds it, exit code 1.
+    const session = join(home, 'sessions', readdirSync(join(home, 'sessions'))[0]!, 'pgdata');
+    const store = await PgliteStore.open(session);
+    await store.db.query(
+      `DELETE FROM paper_venue_journal WHERE (venue, seq) IN
+         (SELECT venue, seq FROM paper_venue_journal WHERE kind = 'fill' ORDER BY seq DESC LIMIT 1)`,
+    );
+    await store.close();
+    const broken = await runHf(['--home', home, 'reconcile', '--date', date, '--json']);
+    expect(broken.code).toBe(1);
+    const recon = JSON.parse(broken.stdout) as { breaks: { code: string }[] };
+    expect(recon.breaks.map((b) => b.code)).toContain('RECON_UNKNOWN_FILL');
+    expect((await runHf(['--home', home, 'reconcile', '--date', '2001-01-02'])).code).toBe(1);
   });
 });
