@@ -48,6 +48,12 @@ export interface RedisBusOptions {
   /** BLOCK of each XREADGROUP, ms; an idle reader looks at its retries and claims at least this often. Default 1000. */
   readonly blockMs?: number;
   /**
+   * Batches of new entries whose effects (the promises their handlers returned) may still be settling while the
+   * reader already reads and hands over the next batch. 1: each batch's effects settle before the next read.
+   * Entries are always handed over in order and each is acked only once its own effect is durable. Default 4.
+   */
+  readonly maxInflightBatches?: number;
+  /**
    * Approximate cap on each stream's length (`XADD … MAXLEN ~ n`): one number for every stream, or a function of
    * the stream name. Default 100,000 for market data (ticks.live, books.live, candles.*), 1,000,000 otherwise.
    */
@@ -136,6 +142,7 @@ interface Settings {
   readonly clock: Clock;
   readonly batchSize: number;
   readonly blockMs: number;
+  readonly maxInflightBatches: number;
   readonly maxLen: (stream: string) => number;
   readonly claimIdleMs: number;
   readonly claimIntervalMs: number;
@@ -220,6 +227,7 @@ function resolveSettings(options: RedisBusOptions): Settings {
     clock: options.clock ?? new LiveClock(),
     batchSize: positiveInteger('batchSize', options.batchSize, 500),
     blockMs: positiveInteger('blockMs', options.blockMs, 1000),
+    maxInflightBatches: positiveInteger('maxInflightBatches', options.maxInflightBatches, 4),
     maxLen:
       typeof maxLen === 'function'
         ? maxLen
@@ -417,6 +425,8 @@ class StreamReader {
   private retries: RetryEntry[] = [];
   private readonly retryIds = new Set<string>();
   private acks: string[] = [];
+  /** Effects of batches handed over and not yet settled, oldest first (see maxInflightBatches). */
+  private readonly inflight: Promise<void>[] = [];
   private nextClaimAt: number;
   private wake: (() => void) | undefined;
   private readonly settings: Settings;
@@ -472,10 +482,14 @@ class StreamReader {
           this.cursor = '0';
         }
         let now = performance.now();
-        if (this.retries.length > 0 && this.nextRetryDue() <= now) await this.retryDue(now);
+        if (this.retries.length > 0 && this.nextRetryDue() <= now) {
+          await this.drainInflight();
+          await this.retryDue(now);
+        }
         now = performance.now();
         // Not while draining our own backlog: claimed entries would overtake it.
         if (this.phase === 'new' && now >= this.nextClaimAt && !this.stopping) {
+          await this.drainInflight();
           await this.claimIdle();
           this.nextClaimAt = performance.now() + this.settings.claimIntervalMs;
         }
@@ -487,6 +501,8 @@ class StreamReader {
         this.lastFailure = undefined;
       } catch (error) {
         this.markStarted();
+        // Batches still settling finish (and ack) before our pending list is read again.
+        await this.drainInflight().catch(() => undefined);
         this.flushAcks();
         if (this.stopping) break;
         this.clientId = undefined;
@@ -502,6 +518,7 @@ class StreamReader {
         backoff = Math.min(backoff * 2, 2_000);
       }
     }
+    await this.drainInflight().catch(() => undefined);
     this.flushAcks();
     this.markStarted();
   }
@@ -526,7 +543,13 @@ class StreamReader {
     return due;
   }
 
+  /** Waits for every batch still settling (before reading our own pending list, claiming or retrying). */
+  private async drainInflight(): Promise<void> {
+    while (this.inflight.length > 0) await this.inflight.shift();
+  }
+
   private async readPending(): Promise<void> {
+    await this.drainInflight();
     const { batchSize } = this.settings;
     const reply = await this.connection.call(
       'XREADGROUP',
@@ -578,7 +601,7 @@ class StreamReader {
       this.blocked = false;
     }
     const entries = readReplyEntries(reply);
-    if (entries.length > 0) await this.handle(entries, undefined);
+    if (entries.length > 0) await this.handle(entries, undefined, true);
   }
 
   /** Delivery counts of a run of this consumer's pending entries (XPENDING over their id range). */
@@ -611,6 +634,7 @@ class StreamReader {
   private async handle(
     entries: readonly RawEntry[],
     deliveries: ReadonlyMap<string, number> | undefined,
+    pipelined = false,
   ): Promise<void> {
     const { counters } = this.host;
     let pending: PendingEffect[] | undefined;
@@ -664,16 +688,26 @@ class StreamReader {
         (pending ??= []).push({ id, fields, count, result });
       }
     }
-    if (pending !== undefined) {
-      const outcomes = await Promise.allSettled(pending.map((p) => p.result));
-      for (let i = 0; i < pending.length; i++) {
-        const p = pending[i] as PendingEffect;
-        const outcome = outcomes[i] as PromiseSettledResult<void>;
-        this.settled++;
-        this.host.handlerSettled();
-        if (outcome.status === 'fulfilled') this.acks.push(p.id);
-        else await this.failed(p.id, p.fields, outcome.reason, p.count);
-      }
+    this.flushAcks();
+    if (pending === undefined) return;
+    const settling = this.settle(pending);
+    if (!pipelined) return settling;
+    // Pipelined: the next batch is read and handed over while this one's effects settle (bounded).
+    settling.catch(() => undefined); // awaited below or by drainInflight; never an unhandled rejection
+    this.inflight.push(settling);
+    while (this.inflight.length >= this.settings.maxInflightBatches) await this.inflight.shift();
+  }
+
+  /** Acks each effect of a batch once it resolves; a failed one is retried or dead-lettered. */
+  private async settle(pending: readonly PendingEffect[]): Promise<void> {
+    const outcomes = await Promise.allSettled(pending.map((p) => p.result));
+    for (let i = 0; i < pending.length; i++) {
+      const p = pending[i] as PendingEffect;
+      const outcome = outcomes[i] as PromiseSettledResult<void>;
+      this.settled++;
+      this.host.handlerSettled();
+      if (outcome.status === 'fulfilled') this.acks.push(p.id);
+      else await this.failed(p.id, p.fields, outcome.reason, p.count);
     }
     this.flushAcks();
   }

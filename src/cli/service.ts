@@ -90,6 +90,7 @@ export async function serviceCommand(
   // of one service on one host set HF_CONSUMER apart; a dead consumer's entries are claimed by the others.
   const processName = process.env.HF_CONSUMER ?? `${service}-${hostname()}`;
   const claimIdle = process.env.HF_BUS_CLAIM_IDLE_MS;
+  const inflight = process.env.HF_BUS_INFLIGHT_BATCHES;
   const logger = createLogger(`hf.${service}`);
   const clock = new LiveClock();
   logger.info(`connecting to ${maskUrl(redisUrl)}`);
@@ -98,6 +99,7 @@ export async function serviceCommand(
     consumer: processName,
     keyPrefix: process.env.HF_REDIS_PREFIX ?? '',
     ...(claimIdle ? { claimIdleMs: Number(claimIdle) } : {}),
+    ...(inflight ? { maxInflightBatches: Number(inflight) } : {}),
     logger: logger.child('bus'),
     retryForever: true,
   });
