@@ -50,7 +50,8 @@ export interface RedisBusOptions {
   /**
    * Batches of new entries whose effects (the promises their handlers returned) may still be settling while the
    * reader already reads and hands over the next batch. 1: each batch's effects settle before the next read.
-   * Entries are always handed over in order and each is acked only once its own effect is durable. Default 4.
+   * Entries are always handed over in order and each is acked only once its own effect is durable. Default 1
+   * until measured otherwise on a quiet machine (bench/distributed.bench.ts with HF_BUS_INFLIGHT_BATCHES).
    */
   readonly maxInflightBatches?: number;
   /**
@@ -227,7 +228,7 @@ function resolveSettings(options: RedisBusOptions): Settings {
     clock: options.clock ?? new LiveClock(),
     batchSize: positiveInteger('batchSize', options.batchSize, 500),
     blockMs: positiveInteger('blockMs', options.blockMs, 1000),
-    maxInflightBatches: positiveInteger('maxInflightBatches', options.maxInflightBatches, 4),
+    maxInflightBatches: positiveInteger('maxInflightBatches', options.maxInflightBatches, 1),
     maxLen:
       typeof maxLen === 'function'
         ? maxLen
