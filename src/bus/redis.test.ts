@@ -144,6 +144,8 @@ describe.skipIf(skipReason !== undefined)('RedisBus on a real Redis', () => {
   });
 
   busContract('redis', () => bus(randomPrefix()));
+  // The same contract with batches pipelined (the next read while earlier effects settle).
+  busContract('redis, 4 batches in flight', () => bus(randomPrefix(), { maxInflightBatches: 4 }));
 
   it('redelivers a dead consumer’s pending entries first when it restarts under the same name', async () => {
     const keyPrefix = randomPrefix();
