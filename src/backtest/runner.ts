@@ -33,7 +33,7 @@ import { Kernel } from '../kernel/kernel.ts';
 import { Accounts } from '../ledger/index.ts';
 import { fromMinor, type InstrumentId, type OrderFilled } from '../model/index.ts';
 import { loadPolicyConfig, loadRiskConfig } from '../risk/index.ts';
-import { StrategiesConfigSchema } from '../strategy/index.ts';
+import { StrategiesConfigSchema, type StrategyClass } from '../strategy/index.ts';
 import { DecimatingSeries, TradeBook, type ClosedTrade } from './trades.ts';
 
 export const BACKTEST_VENUE = 'BACKTEST';
@@ -52,8 +52,11 @@ export interface BacktestOptions {
   readonly format?: DataFileFormat | 'auto';
   readonly timeframe?: string;
   readonly barTime?: 'open' | 'close';
-  /** Built-in strategy name or a .ts/.js file. Default sma-cross. */
-  readonly strategy?: string;
+  /**
+   * Built-in strategy name, a .ts/.js file, or a Strategy subclass given in code (a class defined in a notebook);
+   * a class runs under its name in kebab case (`MomentumStrategy` → `momentum-strategy`). Default sma-cross.
+   */
+  readonly strategy?: string | StrategyClass;
   readonly params?: Readonly<Record<string, unknown>>;
   /** Fixed order size, passed to the strategy as its `size` parameter. */
   readonly size?: number;
@@ -135,6 +138,16 @@ export function symbolFromFile(path: string): string {
   const stem = basename(path).replace(/\.[^.]*$/, '');
   const symbol = (stem.split(/[-_. ]/)[0] ?? stem).toUpperCase().replace(/[^A-Z0-9]/g, '');
   return symbol.length > 0 ? symbol : 'DATA';
+}
+
+/** `MomentumStrategy` → `momentum-strategy`; an anonymous class → `strategy`. */
+export function classStrategyName(strategyClass: StrategyClass): string {
+  const kebab = strategyClass.name
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]+/g, '-')
+    .replace(/^[^a-z0-9]+|-+$/g, '');
+  return kebab.length > 0 ? kebab : 'strategy';
 }
 
 function decimalsOf(value: number): number {
@@ -275,8 +288,10 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     sectors: Object.fromEntries(Object.entries(policy.sectors).filter(([k]) => sectors.has(k))),
     regions: Object.fromEntries(Object.entries(policy.regions).filter(([k]) => regions.has(k))),
   };
-  const strategyName = options.strategy ?? 'sma-cross';
-  const isFile = /\.(ts|js|mjs)$/.test(strategyName);
+  const spec = options.strategy ?? 'sma-cross';
+  const strategyClass = typeof spec === 'function' ? spec : undefined;
+  const strategyName = typeof spec === 'function' ? classStrategyName(spec) : spec;
+  const isFile = !strategyClass && /\.(ts|js|mjs)$/.test(strategyName);
   const strategyId = isFile ? symbolFromFile(strategyName).toLowerCase() || 'strategy' : strategyName;
   const params: Record<string, unknown> = { ...(options.params ?? {}) };
   if (options.size !== undefined) params.size = options.size;
@@ -318,6 +333,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
     policyConfig,
     strategies,
     strategiesBaseDir: process.cwd(),
+    ...(strategyClass ? { strategyClasses: { [strategyName]: strategyClass } } : {}),
     candleTimeframes: [...timeframes],
   });
   await kernel.start();

@@ -38,7 +38,12 @@ import {
 } from '../risk/index.ts';
 import { MarketRecorder } from '../store/recording.ts';
 import type { Store } from '../store/store.ts';
-import { StrategiesConfigSchema, StrategyEngine, type StrategiesConfig } from '../strategy/index.ts';
+import {
+  StrategiesConfigSchema,
+  StrategyEngine,
+  type StrategiesConfig,
+  type StrategyClass,
+} from '../strategy/index.ts';
 import { PaperVenueAdapter } from '../venues/paper/index.ts';
 import { instantiateStrategy } from './strategy-loader.ts';
 
@@ -68,6 +73,11 @@ export interface KernelOptions {
   readonly strategies?: StrategiesConfig;
   /** Base folder for relative strategy file paths (defaults to configDir). */
   readonly strategiesBaseDir?: string;
+  /**
+   * Strategy classes given in code, by the name a `strategies` entry's `strategy` field uses (looked up before
+   * the built-ins and files): a class defined in a notebook cell or a test, with no file to load.
+   */
+  readonly strategyClasses?: Readonly<Record<string, StrategyClass>>;
   /** The components this process starts (default: all). Every engine is built; only these start. */
   readonly components?: readonly KernelComponent[];
   /**
@@ -263,7 +273,13 @@ export class Kernel {
     });
     const baseDir = options.strategiesBaseDir ?? dir;
     for (const [index, entry] of strategiesConfig.strategies.entries()) {
-      const strategy = await instantiateStrategy(entry, baseDir, strategiesFile, index);
+      const strategy = await instantiateStrategy(
+        entry,
+        baseDir,
+        strategiesFile,
+        index,
+        options.strategyClasses,
+      );
       if (!entry.enabled && bus.control.get('strategy:enabled', entry.id) === undefined)
         await bus.control.set('strategy:enabled', entry.id, 'false');
       strategies.add(entry.id, strategy);

@@ -1,6 +1,6 @@
-// Resolves a strategies.yaml entry to a Strategy instance: a built-in by name, or a user's .ts/.js file
-// (default export or any exported Strategy subclass). A file that fails to load or exports no Strategy is
-// reported with its path.
+// Resolves a strategies.yaml entry to a Strategy instance: a class given in code by name (the kernel's
+// `strategyClasses`), a built-in by name, or a user's .ts/.js file (default export or any exported Strategy
+// subclass). A file that fails to load or exports no Strategy is reported with its path.
 
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
@@ -37,7 +37,10 @@ export async function loadStrategyClass(
   baseDir: string,
   file: string,
   key: string,
+  classes?: Readonly<Record<string, StrategyClass>>,
 ): Promise<StrategyClass> {
+  const given = classes !== undefined && Object.hasOwn(classes, spec) ? classes[spec] : undefined;
+  if (given) return given;
   const builtin = builtinStrategies[spec];
   if (builtin) return builtin;
   if (!/[/\\]|\.(ts|js|mjs|mts)$/.test(spec))
@@ -71,9 +74,10 @@ export async function instantiateStrategy(
   baseDir: string,
   file: string,
   index: number,
+  classes?: Readonly<Record<string, StrategyClass>>,
 ): Promise<Strategy> {
   const key = `strategies[${index}]`;
-  const cls = await loadStrategyClass(entry.strategy, baseDir, file, `${key}.strategy`);
+  const cls = await loadStrategyClass(entry.strategy, baseDir, file, `${key}.strategy`, classes);
   try {
     return new cls(entry.params, entry.instruments as InstrumentId[]);
   } catch (error) {
