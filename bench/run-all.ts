@@ -21,6 +21,7 @@ const BENCHES = [
   'ingest.bench.ts',
   'greeks.bench.ts',
   'ws-gateway.bench.ts',
+  'ibkr.bench.ts',
 ] as const;
 
 interface Row {

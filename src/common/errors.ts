@@ -30,6 +30,12 @@ export const Reasons = {
   RISK_STRATEGY_DISABLED: 'strategy is disabled',
   RISK_REDUCE_ONLY_VIOLATION: 'reduce-only order would increase the position',
   RISK_VAR_LIMIT: 'order would take portfolio VaR/ES above its band',
+  RISK_VAR_NO_HISTORY:
+    'too little return history for the VaR/ES bands: orders pass them until there is enough',
+  RISK_VAR_MODEL:
+    'VaR/ES could not be computed (covariance not factorable or not finite): previous figures kept',
+  RISK_DRAWDOWN_BAND: 'drawdown crossed a policy band: trading state moved to REDUCING or HALTED',
+  RISK_STRATEGY_DRAWDOWN: 'strategy is REDUCING or HALTED by a drawdown band (or an operator)',
   // OMS
   OMS_UNKNOWN_ORDER: 'no such order in the OMS',
   OMS_ORDER_CLOSED: 'order is already closed',
@@ -59,6 +65,21 @@ export const Reasons = {
   VENUE_UNREACHABLE: 'the venue did not answer (timeout, network or server error): outcome unknown',
   VENUE_MALFORMED_MESSAGE: 'a venue message could not be parsed (logged with an excerpt, counted)',
   VENUE_FEED_DOWN: 'the venue market-data stream is down: its reconnect attempts ran out',
+  // venues: Interactive Brokers (TWS / IB Gateway); the IB error code is in the event's message
+  VENUE_IB_DISCONNECTED: 'not connected to TWS / IB Gateway: the request was not sent',
+  VENUE_IB_NOT_RECEIVED: 'after a reconnect IB has no record of the order: it never reached IB',
+  VENUE_IB_PACING: 'IB message rate limit exceeded (error 100): the request was not acted on',
+  VENUE_IB_DUPLICATE_ORDER_ID: 'IB refused a reused order id (error 103)',
+  VENUE_IB_UNKNOWN_CONTRACT: 'IB has no security definition for the contract (error 200)',
+  VENUE_IB_NO_PERMISSION: 'the contract is not available or allowed for the account (error 203)',
+  VENUE_IB_ORDER_REJECTED: 'rejected by IB (error 201): the message carries IB reason',
+  VENUE_IB_INACTIVE: 'IB reports the order inactive (rejected or canceled without a reason)',
+  VENUE_IB_NO_CONTRACT: 'no IB contract is configured for the instrument',
+  VENUE_IB_NOT_OURS: 'the order belongs to another IB client and cannot be changed from here',
+  VENUE_IB_CLIENT_ID_IN_USE: 'another session holds the IB client id (error 326)',
+  VENUE_IB_CONNECTIVITY_LOST: 'TWS lost its connection to IB (1100 / 2110): treated as disconnected',
+  VENUE_IB_UNEXPECTED_MESSAGE: 'a message from TWS fits no known order or request (logged, counted, ignored)',
+  VENUE_IB_COMMISSION_ESTIMATED: 'no IB commission report in time: the fill carries the fee model estimate',
   // ledger
   LEDGER_UNKNOWN_INSTRUMENT: 'fill for an instrument not in the registry (not booked)',
   LEDGER_INVALID_FILL: 'fill has a missing or invalid id, side, quantity, price or fee (not booked)',

@@ -44,6 +44,7 @@ import {
   type StrategiesConfig,
   type StrategyClass,
 } from '../strategy/index.ts';
+import { createIbkrVenue } from '../venues/ibkr/index.ts';
 import { PaperVenueAdapter } from '../venues/paper/index.ts';
 import { instantiateStrategy } from './strategy-loader.ts';
 
@@ -212,6 +213,25 @@ export class Kernel {
     for (const [venue, config] of registry.venues) {
       venueIndex++;
       if (!config.enabled) continue;
+      if (config.adapter === 'ibkr') {
+        // A real broker: live mode only (a backtest or paper run never sends orders out).
+        if (options.mode !== 'live') {
+          logger.warn(`venue ${venue}: ibkr runs in live mode only; skipped`, { venue });
+          continue;
+        }
+        venues.set(
+          venue,
+          createIbkrVenue({
+            venue,
+            config,
+            clock,
+            logger: logger.child(`venue:${venue}`),
+            instruments: [...registry.instruments.values()],
+            configDir: dir,
+          }),
+        );
+        continue;
+      }
       if (config.adapter !== 'paper') {
         logger.warn(`venue ${venue}: adapter "${config.adapter}" is not available in this build; skipped`, {
           venue,
