@@ -22,6 +22,7 @@ const BENCHES = [
   'greeks.bench.ts',
   'ws-gateway.bench.ts',
   'ibkr.bench.ts',
+  'var.bench.ts',
 ] as const;
 
 interface Row {

@@ -53,6 +53,19 @@ describe('risk config', () => {
       instruments: {},
       strategyDefaults: DEFAULT_STRATEGY_LIMITS,
       strategies: {},
+      // VaR computed for the snapshot, no band; no drawdown band.
+      var: {
+        method: 'gaussian',
+        confidence: 0.99,
+        horizonDays: 1,
+        dayLength: '24h',
+        sampleEvery: '1m',
+        windowReturns: 250,
+        minReturns: 30,
+        monteCarlo: { paths: 2000, seed: 1, resimulateEvery: 1 },
+        limits: { portfolio: {}, strategies: {} },
+      },
+      drawdown: { dayStart: '00:00', rearmFraction: 0.9, bands: [] },
     });
   });
 
@@ -86,6 +99,21 @@ describe('risk config', () => {
       ['leverage: 0\n', 'leverage'],
       ['fxRates: { USD: 2 }\n', 'fxRates.USD'],
       ['fxRates: { EUR: .inf }\n', 'fxRates.EUR'],
+      ['var: { method: delta }\n', 'var.method'],
+      ['var: { confidence: 99 }\n', 'var.confidence'],
+      ['var: { sampleEvery: 1 minute }\n', 'var.sampleEvery'],
+      ['var: { windowReturns: 20, minReturns: 30 }\n', 'var.minReturns'],
+      ['var: { limits: { portfolio: { var: 0 } } }\n', 'var.limits.portfolio.var'],
+      ['var: { limits: { strategies: { sma-cross: { vaR: 5 } } } }\n', 'var.limits.strategies.sma-cross'],
+      ['drawdown: { dayStart: "24:00" }\n', 'drawdown.dayStart'],
+      [
+        'drawdown: { bands: [{ scope: portfolio, measure: peak, limit: 5, action: STOP }] }\n',
+        'drawdown.bands[0].action',
+      ],
+      [
+        'drawdown: { bands: [{ scope: portfolio, strategy: x, measure: peak, limit: 5, action: HALTED }] }\n',
+        'drawdown.bands[0].strategy',
+      ],
     ];
     for (const [text, key] of cases) {
       const file = write('bad-value.yaml', text);

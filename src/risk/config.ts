@@ -2,6 +2,7 @@
 
 import { z } from 'zod';
 import { loadConfigFile, parseConfig } from '../common/config.ts';
+import { VAR_METHODS } from './var.ts';
 
 const currencyCode = z.string().regex(/^[A-Z]{3,4}$/, 'an ISO currency code such as USD');
 // zod 4 numbers are finite: Infinity and NaN are rejected here.
@@ -78,6 +79,121 @@ export type StrategyLimits = z.infer<typeof StrategyLimitsSchema>;
 export const StrategyLimitsOverrideSchema = z.object(strategyLimitsShape).partial().strict();
 export type StrategyLimitsOverride = z.infer<typeof StrategyLimitsOverrideSchema>;
 
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h|d)$/;
+const DURATION_UNIT_MICROS: Readonly<Record<string, number>> = {
+  ms: 1_000,
+  s: 1_000_000,
+  m: 60_000_000,
+  h: 3_600_000_000,
+  d: 86_400_000_000,
+};
+
+/** Microseconds of a duration such as `500ms`, `10s`, `1m`, `6.5h`, `1d`; undefined if it is not one. */
+export function durationMicros(text: string): number | undefined {
+  const match = DURATION.exec(text);
+  if (match === null) return undefined;
+  const micros = Number(match[1]) * (DURATION_UNIT_MICROS[match[2] ?? ''] ?? Number.NaN);
+  return micros >= 1 && Number.isFinite(micros) ? Math.round(micros) : undefined;
+}
+
+const duration = z
+  .string()
+  .refine((text) => durationMicros(text) !== undefined, 'a duration such as 10s, 1m, 6.5h or 1d');
+
+/** A VaR / ES band in baseCurrency, for the horizon and confidence of the `var` block. Absent = no band. */
+export const VarLimitSchema = z
+  .object({
+    var: positive.optional(),
+    es: positive.optional(),
+  })
+  .strict();
+export type VarLimit = z.infer<typeof VarLimitSchema>;
+
+export const VarConfigSchema = z
+  .object({
+    /** How the live figure is computed: historical | gaussian (delta-normal) | modified | montecarlo. */
+    method: z.enum(VAR_METHODS).default('gaussian'),
+    confidence: z.number().min(0.5).lt(1).default(0.99),
+    /** Horizon the figures and the bands refer to, in days of `dayLength` (square-root-of-time scaling). */
+    horizonDays: positive.default(1),
+    /** Length of the trading day the horizon counts when returns are sampled within a day (`6.5h` for a US session). */
+    dayLength: duration.default('24h'),
+    /** Least time between two samples of the instruments' reference prices: one return per instrument each. */
+    sampleEvery: duration.default('1m'),
+    /** Returns kept per instrument (the rolling window). */
+    windowReturns: z.number().int().min(2).max(100_000).default(250),
+    /** Until an instrument has this many returns, orders in it are not held to the VaR / ES bands (counted). */
+    minReturns: z.number().int().min(2).default(30),
+    monteCarlo: z
+      .object({
+        /** Simulated scenarios: a check costs O(paths). */
+        paths: z.number().int().min(100).max(1_000_000).default(2_000),
+        seed: z.number().int().default(1),
+        /** Re-simulate after this many samples (the covariance moves with each). */
+        resimulateEvery: z.number().int().min(1).default(1),
+      })
+      .strict()
+      .prefault({}),
+    limits: z
+      .object({
+        portfolio: VarLimitSchema.prefault({}),
+        /** Bands of one strategy's own positions, keyed by strategy id. */
+        strategies: z.record(z.string().min(1), VarLimitSchema).default({}),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .superRefine((config, context) => {
+    if (config.minReturns > config.windowReturns)
+      context.addIssue({
+        code: 'custom',
+        path: ['minReturns'],
+        message: `minReturns ${config.minReturns} is more than the window of ${config.windowReturns} returns`,
+      });
+  });
+export type VarConfig = z.infer<typeof VarConfigSchema>;
+
+export const DRAWDOWN_MEASURES = ['intraday', 'peak'] as const;
+export type DrawdownMeasure = (typeof DRAWDOWN_MEASURES)[number];
+
+/** A drawdown band: crossing it moves the portfolio's or the strategy's trading state (never back by itself). */
+export const DrawdownBandSchema = z
+  .object({
+    scope: z.enum(['portfolio', 'strategy']),
+    /** With scope strategy: the strategy id; absent = every strategy. */
+    strategy: z.string().min(1).optional(),
+    /** intraday: from the day's P&L high; peak: from the P&L high since start (peak-to-trough). */
+    measure: z.enum(DRAWDOWN_MEASURES),
+    /** Drawdown in baseCurrency at which the band acts. */
+    limit: positive,
+    action: z.enum(['REDUCING', 'HALTED']),
+  })
+  .strict()
+  .superRefine((band, context) => {
+    if (band.scope === 'portfolio' && band.strategy !== undefined)
+      context.addIssue({
+        code: 'custom',
+        path: ['strategy'],
+        message: 'a portfolio band names no strategy (use scope: strategy)',
+      });
+  });
+export type DrawdownBand = z.infer<typeof DrawdownBandSchema>;
+
+export const DrawdownConfigSchema = z
+  .object({
+    /** Start of the trading day for intraday drawdowns, UTC `HH:MM`. */
+    dayStart: z
+      .string()
+      .regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'a UTC time HH:MM')
+      .default('00:00'),
+    /** A band that acted acts again only after the drawdown has recovered below this fraction of its limit. */
+    rearmFraction: z.number().gt(0).max(1).default(0.9),
+    bands: z.array(DrawdownBandSchema).default([]),
+  })
+  .strict();
+export type DrawdownConfig = z.infer<typeof DrawdownConfigSchema>;
+
 export const RiskConfigSchema = z
   .object({
     /** Currency every exposure and notional limit is expressed in. */
@@ -98,6 +214,10 @@ export const RiskConfigSchema = z
     strategyDefaults: StrategyLimitsSchema.prefault({}),
     /** Overrides keyed by strategy id. */
     strategies: z.record(z.string().min(1), StrategyLimitsOverrideSchema).default({}),
+    /** Portfolio VaR / ES, recomputed as positions and prices move, and its pre-trade bands (none by default). */
+    var: VarConfigSchema.prefault({}),
+    /** Drawdown monitor: intraday and peak-to-trough bands per portfolio and strategy (none by default). */
+    drawdown: DrawdownConfigSchema.prefault({}),
   })
   .strict()
   .superRefine((config, context) => {

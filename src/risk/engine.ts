@@ -3,18 +3,27 @@
 //
 // Boundary (group 'risk'):
 //   subscribes  orders.incoming, orders.events, fills, ticks.live, books.live, candles.<tf> (option)
-//   publishes   orders.validated, orders.rejected
+//   publishes   orders.validated, orders.rejected, alerts (VaR history / model, drawdown bands)
 //   control     policy:kill_switch (enabled), strategy:enabled (<strategy id>)
+//
+// VaR/ES bands (risk.yaml `var.limits`, live-var.ts for the model): an order is projected as filled together
+// with the open orders on its side (as the position limit does) and denied with RISK_VAR_LIMIT when that takes
+// the portfolio's, or its strategy's, VaR or ES above the band and above what it is without the order; an order
+// that lowers VaR/ES passes even above the band. Until an instrument has `minReturns` returns, orders in it are
+// not held to the bands: counted (uncheckedWithoutHistory) with one RISK_VAR_NO_HISTORY alert.
+// Drawdown bands (risk.yaml `drawdown`, drawdown.ts): a portfolio band moves the trading state, a strategy band
+// the strategy's own state (its orders denied with RISK_STRATEGY_DRAWDOWN), each with a RISK_DRAWDOWN_BAND alert.
 
 import type { Bus, Subscription } from '../common/bus.ts';
 import type { Clock } from '../common/clock.ts';
-import { ConfigError, type ReasonCode } from '../common/errors.ts';
+import { ConfigError, describeReason, type ReasonCode } from '../common/errors.ts';
 import { silentLogger, type Logger } from '../common/logging.ts';
 import type { Registry } from '../common/registry.ts';
 import { ControlKeys, Streams } from '../common/topics.ts';
 import {
   isMultipleOf,
   referencePrice,
+  type AlertSeverity,
   type ClientOrderId,
   type Instrument,
   type InstrumentId,
@@ -29,12 +38,15 @@ import {
 } from '../model/index.ts';
 import {
   TRADING_STATES,
+  type DrawdownBand,
   type ExposureCap,
   type PolicyConfig,
   type RiskConfig,
   type StrategyLimits,
   type TradingState,
 } from './config.ts';
+import { DrawdownMonitor, type DrawdownTracker } from './drawdown.ts';
+import { LiveVarModel, liveVarSettings, sameVarModel, type RiskSplit, type VarBook } from './live-var.ts';
 import {
   RiskPortfolio,
   grossTermWith,
@@ -44,6 +56,7 @@ import {
   type InstrumentExposure,
   type StrategyExposure,
 } from './portfolio.ts';
+import type { MutableTailRisk, VarMethod } from './var.ts';
 
 export interface RiskDenial {
   readonly reason: ReasonCode;
@@ -71,6 +84,67 @@ export interface ExposureReport {
   readonly projectedGross: number;
   readonly projectedNetLong: number;
   readonly projectedNetShort: number;
+}
+
+/** A VaR / ES pair in baseCurrency over the configured horizon. */
+export interface VarFigures {
+  readonly valueAtRisk: number;
+  readonly expectedShortfall: number;
+}
+
+export interface VarBandReport {
+  readonly var: number | null;
+  readonly es: number | null;
+}
+
+export interface VarSnapshot {
+  readonly method: VarMethod;
+  readonly confidence: number;
+  readonly horizonDays: number;
+  /** Enough return rows for a figure. */
+  readonly ready: boolean;
+  readonly returns: number;
+  readonly minReturns: number;
+  /** Median time between samples the horizon scaling uses (null before the first). */
+  readonly sampleSpacingSeconds: number | null;
+  readonly portfolio: { readonly figures: VarFigures | null; readonly limits: VarBandReport };
+  /** Own figures, Euler component (adds up to the portfolio's) and incremental (portfolio − portfolio without). */
+  readonly strategies: Record<
+    string,
+    {
+      readonly figures: VarFigures;
+      readonly component: VarFigures;
+      readonly incremental: VarFigures;
+      readonly limits: VarBandReport;
+    }
+  >;
+  readonly instruments: Record<
+    string,
+    {
+      readonly exposure: number;
+      readonly returns: number;
+      readonly component: VarFigures;
+      readonly incremental: VarFigures;
+    }
+  >;
+  readonly counts: {
+    readonly samples: number;
+    readonly checks: number;
+    readonly uncheckedWithoutHistory: number;
+    readonly unavailable: number;
+    readonly invalidReturns: number;
+    readonly modelErrors: number;
+  };
+  readonly lastError: string | null;
+}
+
+export interface DrawdownReport {
+  readonly pnl: number;
+  readonly peakDrawdown: number;
+  readonly intradayDrawdown: number;
+  readonly worstPeakDrawdown: number;
+  readonly worstIntradayDrawdown: number;
+  readonly bandsCrossed: number;
 }
 
 export interface RiskSnapshot {
@@ -109,6 +183,14 @@ export interface RiskSnapshot {
     }
   >;
   readonly openOrders: number;
+  readonly valueAtRisk: VarSnapshot;
+  readonly drawdowns: {
+    readonly portfolio: DrawdownReport;
+    readonly strategies: Record<
+      string,
+      DrawdownReport & { readonly tradingState: TradingState; readonly restrictedBy: string | null }
+    >;
+  };
   readonly counts: {
     readonly validated: number;
     readonly denied: number;
@@ -153,6 +235,14 @@ interface StrategySlot {
 
 const NO_HOLDING = { position: 0, openBuy: 0, openSell: 0 } as const;
 
+const STATE_RANK: Readonly<Record<TradingState, number>> = { ACTIVE: 0, REDUCING: 1, HALTED: 2 };
+
+/** A strategy's own trading state, set by a drawdown band or an operator; absent = ACTIVE. */
+interface StrategyRestriction {
+  readonly state: TradingState;
+  readonly reason: string;
+}
+
 function deny(reason: ReasonCode, message: string): RiskDenial {
   return { reason, message };
 }
@@ -163,6 +253,30 @@ function money(value: number): string {
 
 function round2(value: number): number {
   return Math.round(value * 100) / 100;
+}
+
+function roundFigures(figures: RiskSplit): VarFigures {
+  return { valueAtRisk: round2(figures.valueAtRisk), expectedShortfall: round2(figures.expectedShortfall) };
+}
+
+function bandReport(book: VarBook | undefined): VarBandReport {
+  const limitVar = book?.limitVar ?? Number.POSITIVE_INFINITY;
+  const limitEs = book?.limitEs ?? Number.POSITIVE_INFINITY;
+  return {
+    var: limitVar === Number.POSITIVE_INFINITY ? null : limitVar,
+    es: limitEs === Number.POSITIVE_INFINITY ? null : limitEs,
+  };
+}
+
+function drawdownReport(tracker: DrawdownTracker): DrawdownReport {
+  return {
+    pnl: round2(tracker.pnl),
+    peakDrawdown: round2(tracker.peakDrawdown),
+    intradayDrawdown: round2(tracker.intradayDrawdown),
+    worstPeakDrawdown: round2(tracker.worstPeak),
+    worstIntradayDrawdown: round2(tracker.worstIntraday),
+    bandsCrossed: tracker.breaches,
+  };
 }
 
 /** A valid price: a finite number above zero. */
@@ -199,9 +313,25 @@ export class RiskEngine {
     gross: 0,
     netLong: 0,
     netShort: 0,
+    pnl: 0,
+    drawdown: undefined,
   };
   private tradingState: TradingState;
   private killSwitch = false;
+  private readonly strategyRestrictions = new Map<string, StrategyRestriction>();
+
+  private varModel: LiveVarModel;
+  /** Any VaR / ES band configured: checks consult the model only then. */
+  private varLimitsOn = false;
+  private varDescription = '';
+  private readonly varAfter: MutableTailRisk = { valueAtRisk: 0, expectedShortfall: 0 };
+  private readonly varBefore: MutableTailRisk = { valueAtRisk: 0, expectedShortfall: 0 };
+  private varChecks = 0;
+  private varWithoutHistory = 0;
+  private varUnavailable = 0;
+  private varNoHistoryAlerted = false;
+  private varModelErrorsAlerted = 0;
+  private drawdown: DrawdownMonitor;
 
   private readonly seenOrders = new Set<string>();
   private readonly subscriptions: Subscription[] = [];
@@ -227,6 +357,8 @@ export class RiskEngine {
     this.rules = this.buildRules(options.risk, options.policy);
     this.strategyLimits = RiskEngine.buildStrategyLimits(options.risk);
     this.tradingState = options.risk.tradingState;
+    this.varModel = this.buildVarModel(options.risk);
+    this.drawdown = new DrawdownMonitor(options.risk.drawdown);
     this.applyCash(options.risk);
     this.revalue();
   }
@@ -281,6 +413,11 @@ export class RiskEngine {
     this.rules = rules;
     this.strategyLimits = RiskEngine.buildStrategyLimits(risk);
     for (const slot of this.slots.values()) this.setSlotLimits(slot, this.limitsOf(slot.id));
+    // The return history survives a reload that keeps the model's settings; new settings start it again.
+    if (sameVarModel(liveVarSettings(risk.var), this.varModel.settings)) this.applyVarLimits(risk);
+    else this.varModel = this.buildVarModel(risk);
+    this.drawdown = this.drawdown.reconfigure(risk.drawdown);
+    for (const strategy of this.portfolio.strategies.values()) strategy.drawdown = undefined;
     this.applyCash(risk);
     this.revalue();
     // An operator's setTradingState survives a reload unless the file's own state changed.
@@ -291,6 +428,24 @@ export class RiskEngine {
   updatePolicy(policy: PolicyConfig): void {
     this.rules = this.buildRules(this.risk, policy);
     this.policy = policy;
+  }
+
+  /** A strategy's own trading state (a drawdown band's, or an operator's); ACTIVE unless restricted. */
+  strategyTradingState(strategyId: string): TradingState {
+    return this.strategyRestrictions.get(strategyId)?.state ?? 'ACTIVE';
+  }
+
+  /** Sets a strategy's own state: how an operator releases a strategy a drawdown band restricted. */
+  setStrategyTradingState(strategyId: string, state: TradingState, reason = 'operator'): void {
+    if (!(TRADING_STATES as readonly string[]).includes(state)) {
+      this.logger.warn('ignored unknown trading state', { strategyId, state });
+      return;
+    }
+    const from = this.strategyTradingState(strategyId);
+    if (state === 'ACTIVE') this.strategyRestrictions.delete(strategyId);
+    else this.strategyRestrictions.set(strategyId, { state, reason });
+    if (from !== state)
+      this.logger.warn('strategy trading state changed', { strategyId, from, to: state, reason });
   }
 
   // ---- the check ----
@@ -397,6 +552,17 @@ export class RiskEngine {
         'RISK_REDUCE_ONLY_VIOLATION',
         `reduce-only ${order.side} ${quantity} would not shrink position ${e.position} of ${instrument.id} (open buys ${e.openBuy}, open sells ${e.openSell})`,
       );
+    if (this.strategyRestrictions.size > 0) {
+      const denial = this.checkStrategyRestriction(
+        strategyId,
+        instrument.id,
+        order.side,
+        sign,
+        quantity,
+        rules.tolerance,
+      );
+      if (denial !== undefined) return denial;
+    }
 
     // rate and duplicates
     const slot = this.slots.get(strategyId);
@@ -498,6 +664,12 @@ export class RiskEngine {
     );
     if (regionDenial !== undefined) return regionDenial;
 
+    // portfolio and strategy VaR / ES bands
+    if (this.varLimitsOn) {
+      const varDenial = this.checkVar(e, strategyId, h, sign, quantity, value);
+      if (varDenial !== undefined) return varDenial;
+    }
+
     // cash
     if (sign > 0) {
       const cash = e.cash;
@@ -565,6 +737,19 @@ export class RiskEngine {
     const sign = open.side === 'buy' ? 1 : -1;
     const increase = quantity - open.quantity;
     const e = rules.exposure;
+    if (this.strategyRestrictions.size > 0) {
+      const restriction = this.strategyRestrictions.get(open.strategyId);
+      if (restriction?.state === 'HALTED')
+        return deny(
+          'RISK_STRATEGY_DRAWDOWN',
+          `strategy ${open.strategyId} is HALTED (${restriction.reason}): modifies are refused`,
+        );
+      if (restriction !== undefined && increase > rules.tolerance)
+        return deny(
+          'RISK_STRATEGY_DRAWDOWN',
+          `strategy ${open.strategyId} is REDUCING (${restriction.reason}): raising ${open.clientOrderId} to ${quantity} is refused`,
+        );
+    }
     if (increase > rules.tolerance && !this.reduces(e, sign, increase, rules.tolerance)) {
       if (this.tradingState === 'REDUCING')
         return deny(
@@ -602,7 +787,129 @@ export class RiskEngine {
         'RISK_MAX_NOTIONAL',
         `notional ${money(notional)} ${this.risk.baseCurrency} > max ${rules.maxNotional} for ${instrument.id}`,
       );
-    if (increase > rules.tolerance) return this.checkPositionLimit(rules, sign, increase);
+    if (increase > rules.tolerance) {
+      const denial = this.checkPositionLimit(rules, sign, increase);
+      if (denial !== undefined || !this.varLimitsOn) return denial;
+      const value = (e.markPrice > 0 ? e.markPrice : notionalPrice) * e.valueFactor;
+      return this.checkVar(e, open.strategyId, open.holding, sign, increase, value);
+    }
+    return undefined;
+  }
+
+  /** A strategy a drawdown band (or an operator) put in REDUCING or HALTED. */
+  private checkStrategyRestriction(
+    strategyId: string,
+    instrumentId: string,
+    side: string,
+    sign: number,
+    quantity: number,
+    tolerance: number,
+  ): RiskDenial | undefined {
+    const restriction = this.strategyRestrictions.get(strategyId);
+    if (restriction === undefined) return undefined;
+    if (restriction.state === 'HALTED')
+      return deny('RISK_STRATEGY_DRAWDOWN', `strategy ${strategyId} is HALTED (${restriction.reason})`);
+    const h = this.portfolio.strategies.get(strategyId)?.holdings.get(instrumentId) ?? NO_HOLDING;
+    const shrinks =
+      sign > 0
+        ? h.position < 0 && h.position + h.openBuy + quantity <= tolerance
+        : h.position > 0 && h.position - h.openSell - quantity >= -tolerance;
+    if (shrinks) return undefined;
+    return deny(
+      'RISK_STRATEGY_DRAWDOWN',
+      `strategy ${strategyId} is REDUCING (${restriction.reason}): ${side} ${quantity} does not shrink its position ${h.position} in ${instrumentId}`,
+    );
+  }
+
+  /**
+   * The VaR / ES bands of the portfolio and of the order's strategy, for `quantity` more on `sign`'s side at
+   * `value` per unit (baseCurrency), with the open orders on that side counted as filled.
+   */
+  private checkVar(
+    e: InstrumentExposure,
+    strategyId: string,
+    holding: { readonly openBuy: number; readonly openSell: number },
+    sign: number,
+    quantity: number,
+    value: number,
+  ): RiskDenial | undefined {
+    const model = this.varModel;
+    const portfolio = model.portfolio;
+    const book = model.books.get(strategyId);
+    if (!portfolio.limited && (book === undefined || !book.limited)) return undefined;
+    const index = e.index;
+    if (!model.hasHistory(index)) {
+      this.varWithoutHistory++;
+      if (!this.varNoHistoryAlerted) {
+        this.varNoHistoryAlerted = true;
+        // Expected at every start (a backtest begins without history): information, not a warning.
+        this.alert(
+          'info',
+          'RISK_VAR_NO_HISTORY',
+          `VaR/ES bands not enforced for ${e.instrument.id} yet: ${model.returnsOf(index)} of ${model.settings.minReturns} returns (counted in valueAtRisk.counts.uncheckedWithoutHistory)`,
+        );
+      }
+      return undefined;
+    }
+    this.varChecks++;
+    if (portfolio.limited) {
+      const open = sign > 0 ? e.openBuy : e.openSell;
+      const denial = this.checkVarBook(
+        portfolio,
+        'portfolio',
+        index,
+        sign * open * value,
+        sign * quantity * value,
+      );
+      if (denial !== undefined) return denial;
+    }
+    if (book !== undefined && book.limited) {
+      const open = sign > 0 ? holding.openBuy : holding.openSell;
+      return this.checkVarBook(
+        book,
+        `strategy ${strategyId}`,
+        index,
+        sign * open * value,
+        sign * quantity * value,
+      );
+    }
+    return undefined;
+  }
+
+  private checkVarBook(
+    book: VarBook,
+    label: string,
+    index: number,
+    openValue: number,
+    orderValue: number,
+  ): RiskDenial | undefined {
+    const model = this.varModel;
+    if (model.withinBands(book, index, openValue + orderValue)) return undefined;
+    const after = this.varAfter;
+    if (!model.evaluate(book, index, openValue + orderValue, after)) {
+      this.varUnavailable++;
+      return undefined;
+    }
+    const overVar = after.valueAtRisk > book.limitVar;
+    const overEs = after.expectedShortfall > book.limitEs;
+    if (!overVar && !overEs) return undefined;
+    const before = this.varBefore;
+    if (!model.evaluate(book, index, openValue, before)) {
+      this.varUnavailable++;
+      return undefined;
+    }
+    // Above the band, only an order that adds risk is denied: the one that brings VaR back down must pass.
+    const base = this.risk.baseCurrency;
+    if (overVar && after.valueAtRisk > before.valueAtRisk * (1 + 1e-12))
+      return deny(
+        'RISK_VAR_LIMIT',
+        `${label} VaR would reach ${money(after.valueAtRisk)} ${base} (${money(before.valueAtRisk)} without the order) > band ${book.limitVar} (${this.varDescription})`,
+      );
+    if (overEs && after.expectedShortfall > before.expectedShortfall * (1 + 1e-12))
+      return deny(
+        'RISK_VAR_LIMIT',
+        `${label} ES would reach ${money(after.expectedShortfall)} ${base} (${money(before.expectedShortfall)} without the order) > band ${book.limitEs} (${this.varDescription})`,
+      );
     return undefined;
   }
 
@@ -714,7 +1021,12 @@ export class RiskEngine {
       return;
     }
     this.takeToken(slot);
-    this.portfolio.addOpenOrder(order, this.committedPrice(order));
+    const open = this.portfolio.addOpenOrder(order, this.committedPrice(order));
+    // The first order of an unpriced instrument marks it: the VaR exposures follow the mark.
+    if (open !== undefined) {
+      const e = open.holding.instrument;
+      this.varModel.setUnitValue(e.index, e.markPrice * e.valueFactor);
+    }
     this.validated++;
     this.bus.publish(Streams.ordersValidated, command);
   }
@@ -794,12 +1106,85 @@ export class RiskEngine {
   };
 
   private readonly onFill = (fill: OrderFilled): void => {
-    this.portfolio.applyFill(fill);
+    if (!this.portfolio.applyFill(fill)) return;
+    const strategy = this.portfolio.strategies.get(fill.strategyId);
+    const e = this.portfolio.instruments.get(fill.instrumentId);
+    const h = strategy?.holdings.get(fill.instrumentId);
+    if (strategy === undefined || e === undefined || h === undefined) return;
+    const model = this.varModel;
+    model.setUnitValue(e.index, e.markPrice * e.valueFactor);
+    model.setQuantity(model.portfolio, e.index, e.position);
+    model.setQuantity(model.book(strategy.id), e.index, h.position);
+    this.observeDrawdowns(e, strategy);
   };
 
   private readonly onMarketData = (message: MarketData): void => {
-    this.portfolio.setReferencePrice(message.instrumentId, priceOf(message), message.tsEvent);
+    const model = this.varModel;
+    if (model.advance(message.tsEvent) && model.counts.modelErrors > this.varModelErrorsAlerted)
+      this.varModelAlert();
+    const e = this.portfolio.setReferencePrice(message.instrumentId, priceOf(message), message.tsEvent);
+    if (e === undefined) return;
+    model.observePrice(e.index, e.referencePrice);
+    model.setUnitValue(e.index, e.markPrice * e.valueFactor);
+    // Strategies can hold the instrument while the firm is flat (one long, one short): P&L moves for them.
+    if (e.holdings.length > 0) this.observeDrawdowns(e, undefined);
   };
+
+  /** After a P&L move in `e` (and a fill of `filled`): the portfolio's and the holders' drawdowns. */
+  private observeDrawdowns(e: InstrumentExposure, filled: StrategyExposure | undefined): void {
+    const monitor = this.drawdown;
+    const day = monitor.dayOf(this.clock.now());
+    const crossed = monitor.portfolio.observe(this.portfolio.pnl, day);
+    if (crossed !== undefined) this.onDrawdownBand(monitor.portfolio, crossed);
+    const holdings = e.holdings;
+    for (let i = 0; i < holdings.length; i++) {
+      const strategy = holdings[i]!.strategy;
+      if (holdings[i]!.position === 0 && strategy !== filled) continue;
+      const tracker = (strategy.drawdown ??= monitor.strategy(strategy.id));
+      const band = tracker.observe(strategy.pnl, day);
+      if (band !== undefined) this.onDrawdownBand(tracker, band);
+    }
+  }
+
+  private onDrawdownBand(tracker: DrawdownTracker, band: DrawdownBand): void {
+    const drawdown = band.measure === 'peak' ? tracker.peakDrawdown : tracker.intradayDrawdown;
+    const what = `${band.measure === 'peak' ? 'peak-to-trough' : 'intraday'} drawdown ${money(drawdown)} ${this.risk.baseCurrency} reached band ${band.limit}`;
+    const severity: AlertSeverity = band.action === 'HALTED' ? 'critical' : 'warning';
+    if (band.scope === 'portfolio') {
+      if (STATE_RANK[band.action] > STATE_RANK[this.tradingState]) this.setTradingState(band.action);
+      this.alert(severity, 'RISK_DRAWDOWN_BAND', `portfolio ${what}: trading state ${this.tradingState}`);
+      return;
+    }
+    const id = tracker.name;
+    if (STATE_RANK[band.action] > STATE_RANK[this.strategyTradingState(id)])
+      this.setStrategyTradingState(id, band.action, `${band.measure} drawdown band ${band.limit}`);
+    this.alert(
+      severity,
+      'RISK_DRAWDOWN_BAND',
+      `strategy ${id} ${what}: its trading state ${this.strategyTradingState(id)}`,
+    );
+  }
+
+  private varModelAlert(): void {
+    const first = this.varModelErrorsAlerted === 0;
+    this.varModelErrorsAlerted = this.varModel.counts.modelErrors;
+    // One alert for the first failure; the rest are counted in the snapshot.
+    if (first)
+      this.alert('warning', 'RISK_VAR_MODEL', this.varModel.lastError ?? describeReason('RISK_VAR_MODEL'));
+  }
+
+  private alert(severity: AlertSeverity, code: ReasonCode, message: string): void {
+    if (severity === 'info') this.logger.info(message, { code });
+    else this.logger.warn(message, { code });
+    this.bus.publish(Streams.alerts, {
+      type: 'alert',
+      severity,
+      code,
+      source: 'risk',
+      message,
+      tsEvent: this.clock.now(),
+    });
+  }
 
   private readonly onControlChange = (key: string, field: string, value: string | undefined): void => {
     if (key !== ControlKeys.killSwitch || field !== 'enabled') return;
@@ -934,6 +1319,42 @@ export class RiskEngine {
     return rules;
   }
 
+  private buildVarModel(risk: RiskConfig): LiveVarModel {
+    const model = new LiveVarModel(this.portfolio.instruments.size, liveVarSettings(risk.var));
+    this.varModel = model;
+    this.varNoHistoryAlerted = false;
+    this.varModelErrorsAlerted = 0;
+    // Carry the book over: prices, marks and quantities as they stand.
+    for (const e of this.portfolio.instruments.values()) {
+      model.observePrice(e.index, e.referencePrice);
+      model.setUnitValue(e.index, e.markPrice * e.valueFactor);
+      model.setQuantity(model.portfolio, e.index, e.position);
+    }
+    for (const s of this.portfolio.strategies.values())
+      for (const h of s.holdings.values())
+        model.setQuantity(model.book(s.id), h.instrument.index, h.position);
+    this.applyVarLimits(risk);
+    return model;
+  }
+
+  private applyVarLimits(risk: RiskConfig): void {
+    const model = this.varModel;
+    const limits = risk.var.limits;
+    model.portfolio.limitVar = limits.portfolio.var ?? Number.POSITIVE_INFINITY;
+    model.portfolio.limitEs = limits.portfolio.es ?? Number.POSITIVE_INFINITY;
+    for (const book of model.books.values()) book.limitVar = book.limitEs = Number.POSITIVE_INFINITY;
+    let on = model.portfolio.limited;
+    for (const [id, limit] of Object.entries(limits.strategies)) {
+      const book = model.book(id);
+      book.limitVar = limit.var ?? Number.POSITIVE_INFINITY;
+      book.limitEs = limit.es ?? Number.POSITIVE_INFINITY;
+      on ||= book.limited;
+    }
+    this.varLimitsOn = on;
+    const v = risk.var;
+    this.varDescription = `${v.method}, ${v.confidence * 100} %, ${v.horizonDays} day${v.horizonDays === 1 ? '' : 's'}`;
+  }
+
   private applyCash(risk: RiskConfig): void {
     const cash = this.cashOverride ?? risk.cash;
     for (const c of this.portfolio.currencies.values()) c.starting = 0;
@@ -943,7 +1364,13 @@ export class RiskEngine {
 
   private revalue(): void {
     const rules = this.rules;
-    this.portfolio.revalue((instrument) => instrument.multiplier * (rules.get(instrument.id)?.fxRate ?? 1));
+    const risk = this.risk;
+    this.portfolio.revalue(
+      (instrument) => instrument.multiplier * (rules.get(instrument.id)?.fxRate ?? 1),
+      (currency) => (currency === risk.baseCurrency ? 1 : risk.fxRates[currency]),
+    );
+    for (const e of this.portfolio.instruments.values())
+      this.varModel.setUnitValue(e.index, e.markPrice * e.valueFactor);
   }
 
   // ---- reporting ----
@@ -1024,6 +1451,8 @@ export class RiskEngine {
       instruments,
       cash,
       openOrders: this.portfolio.openOrderCount(),
+      valueAtRisk: this.varSnapshot(),
+      drawdowns: this.drawdownSnapshot(),
       counts: {
         validated: this.validated,
         denied: this.denied,
@@ -1035,6 +1464,74 @@ export class RiskEngine {
         duplicateFills: fills.duplicates,
       },
     };
+  }
+
+  private varSnapshot(): VarSnapshot {
+    const model = this.varModel;
+    const settings = model.settings;
+    const figures = model.report();
+    const strategies: VarSnapshot['strategies'] = {};
+    for (const book of figures.books)
+      strategies[book.name] = {
+        figures: roundFigures(book.figures),
+        component: roundFigures(book.component),
+        incremental: roundFigures(book.incremental),
+        limits: bandReport(model.books.get(book.name)),
+      };
+    const instrumentIds: string[] = [];
+    for (const e of this.portfolio.instruments.values()) instrumentIds[e.index] = e.instrument.id;
+    const instruments: VarSnapshot['instruments'] = {};
+    for (const row of figures.instruments)
+      instruments[instrumentIds[row.index] ?? String(row.index)] = {
+        exposure: round2(row.exposure),
+        returns: model.returnsOf(row.index),
+        component: roundFigures(row.component),
+        incremental: roundFigures(row.incremental),
+      };
+    return {
+      method: settings.method,
+      confidence: settings.confidence,
+      horizonDays: settings.horizonDays,
+      ready: figures.ready,
+      returns: figures.returns,
+      minReturns: settings.minReturns,
+      sampleSpacingSeconds: figures.spacingMicros > 0 ? figures.spacingMicros / 1_000_000 : null,
+      portfolio: {
+        figures: figures.portfolio === null ? null : roundFigures(figures.portfolio),
+        limits: bandReport(model.portfolio),
+      },
+      strategies,
+      instruments,
+      counts: {
+        samples: model.counts.samples,
+        checks: this.varChecks,
+        uncheckedWithoutHistory: this.varWithoutHistory,
+        unavailable: this.varUnavailable,
+        invalidReturns: model.counts.invalidReturns,
+        modelErrors: model.counts.modelErrors,
+      },
+      lastError: model.lastError,
+    };
+  }
+
+  private drawdownSnapshot(): RiskSnapshot['drawdowns'] {
+    const strategies: RiskSnapshot['drawdowns']['strategies'] = {};
+    for (const tracker of this.drawdown.strategies.values()) {
+      const restriction = this.strategyRestrictions.get(tracker.name);
+      strategies[tracker.name] = {
+        ...drawdownReport(tracker),
+        tradingState: restriction?.state ?? 'ACTIVE',
+        restrictedBy: restriction?.reason ?? null,
+      };
+    }
+    for (const [id, restriction] of this.strategyRestrictions)
+      if (strategies[id] === undefined)
+        strategies[id] = {
+          ...drawdownReport(this.drawdown.strategy(id)),
+          tradingState: restriction.state,
+          restrictedBy: restriction.reason,
+        };
+    return { portfolio: drawdownReport(this.drawdown.portfolio), strategies };
   }
 }
 

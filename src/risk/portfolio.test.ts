@@ -130,6 +130,8 @@ describe('RiskPortfolio', () => {
         const orders: ModelOrder[] = [];
         const positions = new Map<string, number>();
         const cashFlows = new Map<string, number>();
+        /** Per strategy, fills' cash in the base currency (for the P&L). */
+        const baseCash = new Map<string, number>();
         const marks = new Map<string, number>();
         const referenced = new Set<string>();
         let trades = 0;
@@ -163,6 +165,8 @@ describe('RiskPortfolio', () => {
           positions.set(key, (positions.get(key) ?? 0) + sign * fill.lastQuantity);
           const flow = -sign * fill.lastQuantity * fill.lastPrice * instrument.multiplier;
           cashFlows.set(instrument.currency, (cashFlows.get(instrument.currency) ?? 0) + flow);
+          const strategyCash = (baseCash.get(fill.strategyId) ?? 0) + flow * (FX[instrument.currency] ?? 1);
+          baseCash.set(fill.strategyId, strategyCash);
           // Without market data, the last fill marks the instrument.
           if (!referenced.has(instrument.id)) marks.set(instrument.id, fill.lastPrice);
         };
@@ -323,6 +327,20 @@ describe('RiskPortfolio', () => {
           add(`sector:${instrument.sector}`, firm, open.buy, open.sell, value);
           add(`region:${instrument.region}`, firm, open.buy, open.sell, value);
         }
+        // P&L: fills' cash plus positions at the marks, per strategy and for the firm.
+        let firmPnl = 0;
+        for (const strategy of STRATEGIES) {
+          let pnl = baseCash.get(strategy) ?? 0;
+          for (const instrument of INSTRUMENTS)
+            pnl +=
+              (positions.get(`${strategy}|${instrument.id}`) ?? 0) *
+              (marks.get(instrument.id) ?? 0) *
+              instrument.multiplier *
+              (FX[instrument.currency] ?? 1);
+          expect(portfolio.strategies.get(strategy)?.pnl ?? 0).toBeCloseTo(pnl, 4);
+          firmPnl += pnl;
+        }
+        expect(portfolio.pnl).toBeCloseTo(firmPnl, 4);
         const zero = { gross: 0, netLong: 0, netShort: 0 };
         for (const strategy of STRATEGIES)
           expectClose(

@@ -9,6 +9,10 @@
 //    Σ worst long × value and Σ worst short × value, where value = mark × multiplier × fx rate.
 // Totals change incrementally: a tick re-marks the holdings of one instrument, an order or fill withdraws a
 // holding's contribution, changes it, and deposits it again. Checks therefore read three numbers, never a list.
+//
+// P&L (for the drawdown monitor), in the base currency: per holding, the cash flows of its fills (at the fill
+// price × multiplier × fx, less fees converted at the configured rates) plus position × mark × multiplier × fx;
+// per strategy and for the firm, the sums. It moves with the same re-marks and fills, incrementally.
 
 import type {
   ClientOrderId,
@@ -22,6 +26,7 @@ import type {
   StrategyId,
 } from '../model/index.ts';
 import { quantize } from '../model/index.ts';
+import type { DrawdownTracker } from './drawdown.ts';
 
 /** Projected exposure totals, in the base currency. */
 export interface ExposureTotals {
@@ -47,6 +52,8 @@ export interface GroupExposure extends ExposureTotals {
 
 export interface InstrumentExposure {
   readonly instrument: Instrument;
+  /** Position of the instrument in the registry order: its index in the live VaR's vectors. */
+  readonly index: number;
   /** Firm-wide position and open-order leaves. */
   position: number;
   openBuy: number;
@@ -68,6 +75,10 @@ export interface InstrumentExposure {
 export interface StrategyExposure extends ExposureTotals {
   readonly id: string;
   readonly holdings: Map<string, Holding>;
+  /** Realized and unrealized P&L of the strategy's fills, in the base currency. */
+  pnl: number;
+  /** The risk engine's drawdown tracker of the strategy, once looked up (saves a lookup per tick). */
+  drawdown: DrawdownTracker | undefined;
 }
 
 export interface Holding {
@@ -77,6 +88,8 @@ export interface Holding {
   openBuy: number;
   openSell: number;
   readonly openOrders: OpenOrder[];
+  /** Cash of the holding's fills in the base currency: −side × quantity × price × value factor − fees. */
+  cashFlow: number;
 }
 
 export interface OpenOrder {
@@ -100,6 +113,8 @@ export interface FillCounts {
   applied: number;
   duplicates: number;
   unknownInstrument: number;
+  /** Fees in a currency without a rate to the base currency: left out of the P&L. */
+  unconvertedFees: number;
 }
 
 function grossTerm(position: number, openBuy: number, openSell: number): number {
@@ -143,14 +158,18 @@ export class RiskPortfolio {
   readonly sectors = new Map<string, GroupExposure>();
   readonly regions = new Map<string, GroupExposure>();
   readonly currencies = new Map<string, CurrencyCash>();
-  readonly fills: FillCounts = { applied: 0, duplicates: 0, unknownInstrument: 0 };
+  readonly fills: FillCounts = { applied: 0, duplicates: 0, unknownInstrument: 0, unconvertedFees: 0 };
+  /** Firm P&L in the base currency (Σ of the strategies'). */
+  pnl = 0;
   private readonly openOrders = new Map<string, OpenOrder>();
   private readonly seenTrades = new Set<string>();
+  private currencyRate: (currency: string) => number | undefined = () => undefined;
 
   constructor(instruments: Iterable<Instrument>) {
     for (const instrument of instruments) {
       this.instruments.set(instrument.id, {
         instrument,
+        index: this.instruments.size,
         position: 0,
         openBuy: 0,
         openSell: 0,
@@ -178,7 +197,7 @@ export class RiskPortfolio {
   strategy(id: string): StrategyExposure {
     let s = this.strategies.get(id);
     if (!s) {
-      s = { id, holdings: new Map(), gross: 0, netLong: 0, netShort: 0 };
+      s = { id, holdings: new Map(), gross: 0, netLong: 0, netShort: 0, pnl: 0, drawdown: undefined };
       this.strategies.set(id, s);
     }
     return s;
@@ -192,32 +211,53 @@ export class RiskPortfolio {
     return this.openOrders.size;
   }
 
-  /** Sets each instrument's value factor (multiplier × fx) and recomputes every total from the holdings. */
-  revalue(valueFactor: (instrument: Instrument) => number): void {
+  /**
+   * Sets each instrument's value factor (multiplier × fx) and the rate fees convert at (units of the base
+   * currency per unit of a currency; undefined = no rate), and recomputes every total from the holdings.
+   */
+  revalue(
+    valueFactor: (instrument: Instrument) => number,
+    currencyRate: (currency: string) => number | undefined = () => undefined,
+  ): void {
     for (const e of this.instruments.values()) e.valueFactor = valueFactor(e.instrument);
+    this.currencyRate = currencyRate;
     this.recomputeTotals();
   }
 
   recomputeTotals(): void {
-    for (const s of this.strategies.values()) s.gross = s.netLong = s.netShort = 0;
+    for (const s of this.strategies.values()) s.gross = s.netLong = s.netShort = s.pnl = 0;
     for (const g of this.sectors.values()) g.gross = g.netLong = g.netShort = 0;
     for (const g of this.regions.values()) g.gross = g.netLong = g.netShort = 0;
+    this.pnl = 0;
     for (const e of this.instruments.values()) {
       const value = e.markPrice * e.valueFactor;
       addTerms(e.sector, e.position, e.openBuy, e.openSell, value);
       addTerms(e.region, e.position, e.openBuy, e.openSell, value);
-      for (const h of e.holdings) addTerms(h.strategy, h.position, h.openBuy, h.openSell, value);
+      for (const h of e.holdings) {
+        addTerms(h.strategy, h.position, h.openBuy, h.openSell, value);
+        const pnl = h.cashFlow + h.position * value;
+        h.strategy.pnl += pnl;
+        this.pnl += pnl;
+      }
     }
   }
 
-  /** A price from market data. Ignored unless positive, finite and not older than the last one. */
-  setReferencePrice(instrumentId: string, price: number | undefined, time: number): void {
+  /**
+   * A price from market data. Ignored unless positive, finite and not older than the last one; returns the
+   * instrument's exposure when the price was taken.
+   */
+  setReferencePrice(
+    instrumentId: string,
+    price: number | undefined,
+    time: number,
+  ): InstrumentExposure | undefined {
     const e = this.instruments.get(instrumentId);
-    if (!e || price === undefined || !(price > 0) || price === Number.POSITIVE_INFINITY) return;
-    if (time < e.referenceTime) return;
+    if (!e || price === undefined || !(price > 0) || price === Number.POSITIVE_INFINITY) return undefined;
+    if (time < e.referenceTime) return undefined;
     e.referencePrice = price;
     e.referenceTime = time;
     this.remark(e, price);
+    return e;
   }
 
   /** Moves the mark of one instrument, re-marking every total it contributes to. */
@@ -227,10 +267,12 @@ export class RiskPortfolio {
     e.markPrice = price;
     addTerms(e.sector, e.position, e.openBuy, e.openSell, delta);
     addTerms(e.region, e.position, e.openBuy, e.openSell, delta);
+    this.pnl += e.position * delta;
     const holdings = e.holdings;
     for (let i = 0; i < holdings.length; i++) {
       const h = holdings[i] as Holding;
       addTerms(h.strategy, h.position, h.openBuy, h.openSell, delta);
+      h.strategy.pnl += h.position * delta;
     }
   }
 
@@ -238,7 +280,7 @@ export class RiskPortfolio {
     const strategy = this.strategy(strategyId);
     let h = strategy.holdings.get(e.instrument.id);
     if (!h) {
-      h = { strategy, instrument: e, position: 0, openBuy: 0, openSell: 0, openOrders: [] };
+      h = { strategy, instrument: e, position: 0, openBuy: 0, openSell: 0, openOrders: [], cashFlow: 0 };
       strategy.holdings.set(e.instrument.id, h);
       e.holdings.push(h);
     }
@@ -388,7 +430,20 @@ export class RiskPortfolio {
     e.position = quantize(e.position + sign * fill.lastQuantity, decimals);
     this.deposit(h);
     e.cash.flows -= sign * fill.lastQuantity * fill.lastPrice * e.instrument.multiplier;
-    if (fill.fee !== 0 && Number.isFinite(fill.fee)) this.currency(fill.feeCurrency).flows -= fill.fee;
+    // P&L: the fill's cash against the same quantity valued at the mark.
+    let pnl = sign * fill.lastQuantity * (e.markPrice - fill.lastPrice) * e.valueFactor;
+    h.cashFlow -= sign * fill.lastQuantity * fill.lastPrice * e.valueFactor;
+    if (fill.fee !== 0 && Number.isFinite(fill.fee)) {
+      this.currency(fill.feeCurrency).flows -= fill.fee;
+      const rate = this.currencyRate(fill.feeCurrency);
+      if (rate === undefined) this.fills.unconvertedFees++;
+      else {
+        h.cashFlow -= fill.fee * rate;
+        pnl -= fill.fee * rate;
+      }
+    }
+    h.strategy.pnl += pnl;
+    this.pnl += pnl;
     const order = this.openOrders.get(fill.clientOrderId);
     if (order) this.reduceLeaves(order, fill.leavesQuantity);
     return true;
