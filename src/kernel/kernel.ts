@@ -45,6 +45,7 @@ import {
   type StrategyClass,
 } from '../strategy/index.ts';
 import { createIbkrVenue } from '../venues/ibkr/index.ts';
+import { createZerodhaVenue, ZerodhaVenueAdapter, type ZerodhaFeed } from '../venues/zerodha/index.ts';
 import { PaperVenueAdapter } from '../venues/paper/index.ts';
 import { instantiateStrategy } from './strategy-loader.ts';
 
@@ -130,6 +131,8 @@ export class Kernel {
   private readonly candleStreams = new Map<string, `candles.${string}`>();
   private readonly venueOfInstrument = new Map<InstrumentId, PaperVenueAdapter>();
   private started = false;
+  /** Market-data feeds of broker venues (KiteTicker), started after the venues connect. */
+  readonly brokerFeeds: ZerodhaFeed[] = [];
   /** Market-data recording, when the kernel was given a recordDir. */
   readonly recorder: MarketRecorder | undefined;
 
@@ -210,6 +213,9 @@ export class Kernel {
     const venues = new Map<VenueId, VenueAdapter>();
     const paperVenues: PaperVenueAdapter[] = [];
     let venueIndex = 0;
+    // A broker's own market-data feed (KiteTicker) publishes through the kernel once it exists.
+    let publishToKernel: (m: MarketData) => void = () => undefined;
+    const brokerFeeds: ZerodhaFeed[] = [];
     for (const [venue, config] of registry.venues) {
       venueIndex++;
       if (!config.enabled) continue;
@@ -232,10 +238,23 @@ export class Kernel {
         );
         continue;
       }
-      if (config.adapter !== 'paper') {
-        logger.warn(`venue ${venue}: adapter "${config.adapter}" is not available in this build; skipped`, {
+      if (config.adapter === 'zerodha') {
+        if (options.mode !== 'live') {
+          logger.warn(`venue ${venue}: zerodha runs in live mode only; skipped`, { venue });
+          continue;
+        }
+        const z = createZerodhaVenue({
           venue,
+          config,
+          clock,
+          logger: logger.child(`venue:${venue}`),
+          instruments: [...registry.instruments.values()],
+          configDir: dir,
+          onAlert: (a) => void bus.publish(Streams.alerts, a),
+          sink: (m) => publishToKernel(m),
         });
+        venues.set(venue, z.adapter);
+        if (z.feed) brokerFeeds.push(z.feed);
         continue;
       }
       const adapter = new PaperVenueAdapter({
@@ -304,7 +323,7 @@ export class Kernel {
         await bus.control.set('strategy:enabled', entry.id, 'false');
       strategies.add(entry.id, strategy);
     }
-    return new Kernel(options, {
+    const kernel = new Kernel(options, {
       clock,
       bus,
       registry,
@@ -316,6 +335,9 @@ export class Kernel {
       venues,
       paperVenues,
     });
+    publishToKernel = (m) => kernel.publishMarketData(m);
+    kernel.brokerFeeds.push(...brokerFeeds);
+    return kernel;
   }
 
   /**
@@ -327,6 +349,7 @@ export class Kernel {
     this.started = true;
     const run = this.components;
     if (run.has('router')) for (const adapter of this.venues.values()) await adapter.connect();
+    if (run.has('router')) for (const feed of this.brokerFeeds) feed.start();
     // Opening capital: each paper venue's configured cash is deposited in the ledger once (idempotent by ref).
     if (run.has('ledger'))
       for (const [venue, config] of this.registry.venues) {
@@ -359,6 +382,12 @@ export class Kernel {
           if (entry.kind === 'fill') fills.push(entry.fill);
         const records: RestoredOrder[] = await this.store.loadOrders();
         this.oms.restore([...records, ...this.ordersOnlyVenuesKnow(records)], fills);
+        // A broker venue learns the platform's order ids, so fills made while it was down are reported.
+        for (const adapter of this.venues.values())
+          if (adapter instanceof ZerodhaVenueAdapter)
+            adapter.knowClientOrderIds(
+              records.filter((r) => r.venue === adapter.venue).map((r) => r.clientOrderId),
+            );
         await this.catchUpWithVenues();
       }
       if (this.venueFeed === 'bus') this.feedVenuesFromBus();
@@ -630,6 +659,7 @@ export class Kernel {
 
   async stop(): Promise<void> {
     this.strategies.stop();
+    for (const feed of this.brokerFeeds) feed.stop();
     this.recorder?.stop();
     for (const s of this.subscriptions) s.unsubscribe();
     this.oms.stop();
