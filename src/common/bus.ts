@@ -10,6 +10,8 @@ import type {
   OrderDenied,
   OrderEvent,
   OrderFilled,
+  ScenarioReport,
+  SentimentUpdate,
   Tick,
   TradingCommand,
 } from '../model/index.ts';
@@ -27,6 +29,8 @@ export interface StreamMessages {
   [Streams.ordersEvents]: OrderEvent;
   [Streams.fills]: OrderFilled;
   [Streams.alerts]: Alert;
+  [Streams.sentiment]: SentimentUpdate;
+  [Streams.scenarios]: ScenarioReport;
 }
 
 export type CandleStream = `candles.${string}`;

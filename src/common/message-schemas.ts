@@ -227,6 +227,40 @@ export const alertSchema = z.looseObject({
   tsEvent: z.number(),
 });
 
+// ---- side workers ----
+
+export const sentimentUpdateSchema = z.looseObject({
+  type: z.literal('sentiment'),
+  instrumentId: z.string(),
+  newsId: z.string(),
+  source: z.string(),
+  itemScore: z.number(),
+  matches: z.number(),
+  score: z.number(),
+  weight: z.number(),
+  tsEvent: z.number(),
+  tsInit: z.number(),
+});
+
+const scenarioResultSchema = z.looseObject({
+  name: z.string(),
+  description: z.string(),
+  pnl: z.number(),
+  worstPnl: z.number(),
+  byStrategy: z.record(z.string(), z.number()),
+  byInstrument: z.record(z.string(), z.number()),
+  unmodelled: z.array(z.string()),
+});
+
+export const scenarioReportSchema = z.looseObject({
+  type: z.literal('scenario_report'),
+  baseCurrency: z.string(),
+  positions: z.number(),
+  scenarios: z.array(scenarioResultSchema),
+  tsEvent: z.number(),
+  tsInit: z.number(),
+});
+
 /** A structural check of one message: undefined when it passes, else the first problem (`path: problem`). */
 export type MessageCheck = (message: unknown) => string | undefined;
 
@@ -274,6 +308,10 @@ export function schemaForStream(stream: string): z.ZodType | undefined {
       return orderFilledSchema;
     case Streams.alerts:
       return alertSchema;
+    case Streams.sentiment:
+      return sentimentUpdateSchema;
+    case Streams.scenarios:
+      return scenarioReportSchema;
     default:
       return stream.startsWith('candles.') ? barSchema : undefined;
   }

@@ -8,3 +8,4 @@ export * from './messages.ts';
 export * from './venue-events.ts';
 export * from './greeks.ts';
 export * from './news.ts';
+export * from './workers.ts';
