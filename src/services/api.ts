@@ -9,6 +9,8 @@ import { summarize } from '../kernel/summary.ts';
 import { toOrderRecord } from '../kernel/kernel.ts';
 import { isOpen, type ClientOrderId, type OrderFilled } from '../model/index.ts';
 import type { OrderRecord } from '../store/store.ts';
+import { installAccessControl, type ApiAccess } from './auth-routes.ts';
+import { registerWorkerRoutes, type ApiWorkers } from './workers/routes.ts';
 
 export interface ApiOptions {
   /** Allow control mutations (kill switch, strategy toggles, route overrides) and reconcile. */
@@ -17,6 +19,13 @@ export interface ApiOptions {
   readonly allowReconcile?: boolean;
   /** Market-data status (`GET /api/feeds`): the process's feed hub, when it runs one. */
   readonly feeds?: () => unknown;
+  /** Side workers in this process: scenarios, sentiment, insights, incidents, and hedge / scenario control. */
+  readonly workers?: ApiWorkers;
+  /**
+   * Authentication and authorisation (auth-routes.ts). Default: required, against the kernel's store (the TCP
+   * API); `trusted` for the local control socket, `internal` for a distributed service's health port.
+   */
+  readonly access?: ApiAccess;
 }
 
 const jsonSafe = (_key: string, value: unknown): unknown =>
@@ -24,6 +33,7 @@ const jsonSafe = (_key: string, value: unknown): unknown =>
 
 export function buildApi(kernel: Kernel, options: ApiOptions): FastifyInstance {
   const app = Fastify({ logger: false });
+  installAccessControl(app, kernel, options.access);
   app.setReplySerializer((payload) => JSON.stringify(payload, jsonSafe));
 
   // In a process without the router (the `api` service), orders and fills come from the store the router and
@@ -127,6 +137,13 @@ export function buildApi(kernel: Kernel, options: ApiOptions): FastifyInstance {
       },
     );
   }
-  if (options.allowControl || options.allowReconcile) app.post('/reconcile', async () => kernel.reconcile());
+  // Reconciliation asks the venues, which live where the router runs.
+  if ((options.allowControl || options.allowReconcile) && routerHere)
+    app.post('/reconcile', async () => kernel.reconcile());
+  if (options.workers)
+    registerWorkerRoutes(app, options.workers, {
+      allowControl: options.allowControl,
+      now: () => kernel.clock.now(),
+    });
   return app;
 }

@@ -45,6 +45,8 @@ export interface WsGatewayStats {
   readonly connectionsAccepted: number;
   /** Upgrades refused with 403 (origin not allowed). */
   readonly rejectedOrigin: number;
+  /** Upgrades refused with 401 (no valid ticket, token or session). */
+  readonly rejectedAuth: number;
   /** Connections closed with 1013 because `maxClients` were open. */
   readonly rejectedFull: number;
   /** Messages received from the bus. */
@@ -66,6 +68,16 @@ export interface WsGatewayStats {
   readonly closedHeartbeat: number;
   readonly closedAbuse: number;
   readonly closedOversize: number;
+}
+
+/**
+ * Decides whether an upgrade may connect (a one-time ticket, a bearer token, a session cookie: see
+ * auth.ts wsAuthenticator); anything but undefined admits it. Without one, every allowed origin connects.
+ */
+export type WsAuthenticate = (request: IncomingMessage) => Promise<unknown>;
+
+export interface WsGatewayOptions {
+  readonly authenticate?: WsAuthenticate;
 }
 
 export interface WsGateway {
@@ -212,6 +224,7 @@ class Gateway {
   readonly counters = {
     connectionsAccepted: 0,
     rejectedOrigin: 0,
+    rejectedAuth: 0,
     rejectedFull: 0,
     messagesIn: 0,
     messagesIgnored: 0,
@@ -255,6 +268,7 @@ class Gateway {
     private readonly bus: Bus,
     readonly config: WsGatewayConfig,
     private readonly logger: Logger,
+    private readonly authenticate: WsAuthenticate | undefined = undefined,
   ) {
     this.orders = new Channel('orders', false, new JsonRing(config.snapshotEvents), undefined, 'orders');
     this.fills = new Channel('fills', false, new JsonRing(config.snapshotEvents), undefined, 'fills');
@@ -595,6 +609,27 @@ class Gateway {
         remote: request.socket.remoteAddress,
       });
       return this.refuse(socket, 403, `origin not allowed: ${origin ?? '(none)'}`);
+    }
+    if (this.authenticate) {
+      this.authenticate(request).then(
+        (principal) => {
+          if (principal !== undefined && !this.closed)
+            this.wss.handleUpgrade(request, socket, head, (ws) => this.onConnection(ws, request));
+          else {
+            this.counters.rejectedAuth++;
+            this.refuse(
+              socket,
+              401,
+              'authentication required: a ?ticket= (POST /auth/ws-ticket) or a bearer token',
+            );
+          }
+        },
+        (error: unknown) => {
+          this.logger.warn('upgrade refused: authentication failed', { error: String(error) });
+          this.refuse(socket, 503, 'authentication unavailable');
+        },
+      );
+      return;
     }
     this.wss.handleUpgrade(request, socket, head, (ws) => this.onConnection(ws, request));
   }
@@ -942,6 +977,7 @@ export async function startWsGateway(
   bus: Bus,
   config: WsGatewayConfigInput = {},
   logger: Logger = createLogger('ws-gateway'),
+  options: WsGatewayOptions = {},
 ): Promise<WsGateway> {
   const settings = parseConfig(WsGatewayConfigSchema, config, 'ws gateway config');
   const active = activeInstances.get(bus) ?? new Set<string>();
@@ -949,7 +985,7 @@ export async function startWsGateway(
     throw new Error(
       `ws gateway: instance "${settings.instanceId}" already runs on this bus; give each instance its own instanceId`,
     );
-  const gateway = new Gateway(bus, settings, logger);
+  const gateway = new Gateway(bus, settings, logger, options.authenticate);
   const server = createServer((request, response) => gateway.onHttp(request, response));
   server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>
     gateway.onUpgrade(request, socket, head),

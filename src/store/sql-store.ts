@@ -16,7 +16,19 @@ import type {
   VenueOrderId,
 } from '../model/index.ts';
 import { runMigrations, type SqlExecutor } from './migrate.ts';
-import type { OrderRecord, ReconciliationRun, Store, StoredEvent, StoredPaperVenueRecord } from './store.ts';
+import type {
+  AccessRole,
+  ActiveToken,
+  ControlAuditEntry,
+  ControlAuditRecord,
+  OrderRecord,
+  ReconciliationRun,
+  Store,
+  StoredEvent,
+  StoredPaperVenueRecord,
+  TokenRecord,
+  UserRecord,
+} from './store.ts';
 
 /** A connection the store owns: every write is one statement, so no transaction API is needed. */
 export interface SqlDriver extends SqlExecutor {
@@ -176,6 +188,89 @@ const APPEND_PAPER_VENUE_RECORDS = `
 
 function numberOrNull(value: string | null): number | null {
   return value === null ? null : Number(value);
+}
+
+interface UserRow {
+  name: string;
+  role: string;
+  created_ms: unknown;
+  disabled_ms: unknown;
+}
+
+interface TokenRow {
+  id: string;
+  user_name: string;
+  kind: string;
+  label: string;
+  token_hash: string;
+  parent_id: string | null;
+  created_ms: unknown;
+  expires_ms: unknown;
+  revoked_ms: unknown;
+}
+
+const TOKEN_COLUMNS = 'id, user_name, kind, label, token_hash, parent_id, created_ms, expires_ms, revoked_ms';
+
+/** A token row joined with its user (u_* columns). */
+const ACTIVE_TOKEN_COLUMNS = `t.id, t.user_name, t.kind, t.label, t.token_hash, t.parent_id, t.created_ms, t.expires_ms,
+  t.revoked_ms, u.role AS u_role, u.created_ms AS u_created_ms, u.disabled_ms AS u_disabled_ms`;
+
+type ActiveTokenRow = TokenRow & { u_role: string; u_created_ms: unknown; u_disabled_ms: unknown };
+
+function nullableNumber(value: unknown): number | null {
+  return value === null || value === undefined ? null : toNumber(value);
+}
+
+function userOf(row: UserRow): UserRecord {
+  return {
+    name: row.name,
+    role: row.role as AccessRole,
+    createdMs: toNumber(row.created_ms),
+    disabledMs: nullableNumber(row.disabled_ms),
+  };
+}
+
+function tokenOf(row: TokenRow): TokenRecord {
+  return {
+    id: row.id,
+    user: row.user_name,
+    kind: row.kind as TokenRecord['kind'],
+    label: row.label,
+    hash: row.token_hash,
+    parentId: row.parent_id,
+    createdMs: toNumber(row.created_ms),
+    expiresMs: nullableNumber(row.expires_ms),
+    revokedMs: nullableNumber(row.revoked_ms),
+  };
+}
+
+function activeTokenOf(row: ActiveTokenRow): ActiveToken {
+  return {
+    token: tokenOf(row),
+    user: {
+      name: row.user_name,
+      role: row.u_role as AccessRole,
+      createdMs: toNumber(row.u_created_ms),
+      disabledMs: nullableNumber(row.u_disabled_ms),
+    },
+  };
+}
+
+interface AuditRow {
+  id: unknown;
+  ts_ms: unknown;
+  actor: string;
+  role: string | null;
+  via: string;
+  action: string;
+  target_key: string | null;
+  target_field: string | null;
+  old_value: string | null;
+  new_value: string | null;
+  reason: string | null;
+  outcome: string;
+  detail: string | null;
+  remote: string | null;
 }
 
 export class SqlStore implements Store {
@@ -366,6 +461,176 @@ export class SqlStore implements Store {
         ? { seq: toNumber(r.seq), event: r.event }
         : { seq: toNumber(r.seq), event: r.event, request: r.request },
     );
+  }
+
+  // ---- access: users, tokens, control audit ----
+
+  async addUser(user: UserRecord): Promise<boolean> {
+    const { rows } = await this.driver.query(
+      `INSERT INTO users (name, role, created_ms, disabled_ms) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (name) DO NOTHING RETURNING name`,
+      [
+        user.name,
+        user.role,
+        Math.round(user.createdMs),
+        user.disabledMs === null ? null : Math.round(user.disabledMs),
+      ],
+    );
+    return rows.length === 1;
+  }
+
+  async updateUser(
+    name: string,
+    change: { readonly role?: AccessRole; readonly disabledMs?: number | null },
+  ): Promise<boolean> {
+    const { rows } = await this.driver.query(
+      `UPDATE users SET role = COALESCE($2, role),
+         disabled_ms = CASE WHEN $3::boolean THEN $4::bigint ELSE disabled_ms END
+       WHERE name = $1 RETURNING name`,
+      [
+        name,
+        change.role ?? null,
+        change.disabledMs !== undefined,
+        change.disabledMs === undefined || change.disabledMs === null ? null : Math.round(change.disabledMs),
+      ],
+    );
+    return rows.length === 1;
+  }
+
+  async loadUsers(): Promise<UserRecord[]> {
+    const { rows } = await this.driver.query<UserRow>(
+      'SELECT name, role, created_ms, disabled_ms FROM users ORDER BY name',
+    );
+    return rows.map(userOf);
+  }
+
+  async addToken(token: TokenRecord): Promise<void> {
+    await this.driver.query(
+      `INSERT INTO api_tokens (${TOKEN_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+      [
+        token.id,
+        token.user,
+        token.kind,
+        token.label,
+        token.hash,
+        token.parentId,
+        Math.round(token.createdMs),
+        token.expiresMs === null ? null : Math.round(token.expiresMs),
+        token.revokedMs === null ? null : Math.round(token.revokedMs),
+      ],
+    );
+  }
+
+  async findActiveToken(hash: string, nowMs: number): Promise<ActiveToken | undefined> {
+    const { rows } = await this.driver.query<ActiveTokenRow>(
+      `SELECT ${ACTIVE_TOKEN_COLUMNS}
+       FROM api_tokens t JOIN users u ON u.name = t.user_name
+       WHERE t.token_hash = $1 AND t.revoked_ms IS NULL AND (t.expires_ms IS NULL OR t.expires_ms > $2)
+         AND u.disabled_ms IS NULL`,
+      [hash, Math.round(nowMs)],
+    );
+    const row = rows[0];
+    return row ? activeTokenOf(row) : undefined;
+  }
+
+  async consumeToken(
+    hash: string,
+    kind: TokenRecord['kind'],
+    nowMs: number,
+  ): Promise<ActiveToken | undefined> {
+    const { rows } = await this.driver.query<ActiveTokenRow>(
+      `WITH used AS (
+         UPDATE api_tokens t SET revoked_ms = $3
+         FROM users u
+         WHERE t.token_hash = $1 AND t.kind = $2 AND t.revoked_ms IS NULL AND t.expires_ms > $3
+           AND u.name = t.user_name AND u.disabled_ms IS NULL
+         RETURNING t.*
+       )
+       SELECT ${ACTIVE_TOKEN_COLUMNS} FROM used t JOIN users u ON u.name = t.user_name`,
+      [hash, kind, Math.round(nowMs)],
+    );
+    const row = rows[0];
+    return row ? activeTokenOf(row) : undefined;
+  }
+
+  async revokeToken(id: string, nowMs: number): Promise<string[]> {
+    const { rows } = await this.driver.query<{ id: string }>(
+      `WITH RECURSIVE tree AS (
+         SELECT id FROM api_tokens WHERE id = $1
+         UNION
+         SELECT t.id FROM api_tokens t JOIN tree ON t.parent_id = tree.id
+       )
+       UPDATE api_tokens SET revoked_ms = $2
+       WHERE id IN (SELECT id FROM tree) AND revoked_ms IS NULL
+       RETURNING id`,
+      [id, Math.round(nowMs)],
+    );
+    return rows.map((r) => r.id);
+  }
+
+  async loadTokens(user?: string): Promise<TokenRecord[]> {
+    const { rows } = await this.driver.query<TokenRow>(
+      `SELECT ${TOKEN_COLUMNS} FROM api_tokens WHERE $1::text IS NULL OR user_name = $1
+       ORDER BY created_ms DESC, id`,
+      [user ?? null],
+    );
+    return rows.map(tokenOf);
+  }
+
+  async pruneTokens(beforeMs: number): Promise<number> {
+    const { rows } = await this.driver.query(
+      `DELETE FROM api_tokens WHERE kind <> 'api' AND expires_ms < $1 RETURNING id`,
+      [Math.round(beforeMs)],
+    );
+    return rows.length;
+  }
+
+  async appendControlAudit(entry: ControlAuditEntry): Promise<void> {
+    await this.driver.query(
+      `INSERT INTO control_audit (ts_ms, actor, role, via, action, target_key, target_field, old_value, new_value,
+         reason, outcome, detail, remote)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
+      [
+        Math.round(entry.tsMs),
+        entry.actor,
+        entry.role,
+        entry.via,
+        entry.action,
+        entry.key,
+        entry.field,
+        entry.oldValue,
+        entry.newValue,
+        entry.reason,
+        entry.outcome,
+        entry.detail,
+        entry.remote,
+      ],
+    );
+  }
+
+  async loadControlAudit(limit = 100): Promise<ControlAuditRecord[]> {
+    const { rows } = await this.driver.query<AuditRow>(
+      `SELECT id, ts_ms, actor, role, via, action, target_key, target_field, old_value, new_value, reason, outcome,
+         detail, remote
+       FROM control_audit ORDER BY id DESC LIMIT $1`,
+      [Math.max(0, Math.floor(limit))],
+    );
+    return rows.map((r) => ({
+      id: toNumber(r.id),
+      tsMs: toNumber(r.ts_ms),
+      actor: r.actor,
+      role: r.role,
+      via: r.via,
+      action: r.action,
+      key: r.target_key,
+      field: r.target_field,
+      oldValue: r.old_value,
+      newValue: r.new_value,
+      reason: r.reason,
+      outcome: r.outcome as ControlAuditEntry['outcome'],
+      detail: r.detail,
+      remote: r.remote,
+    }));
   }
 
   async close(): Promise<void> {

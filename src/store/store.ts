@@ -58,7 +58,88 @@ export interface StoredPaperVenueRecord {
   readonly request?: OrderRequest;
 }
 
-export interface Store extends LedgerStore {
+/** A role of the API (src/services/auth.ts says what each may do). */
+export type AccessRole = 'viewer' | 'trader' | 'risk-officer' | 'admin';
+
+export interface UserRecord {
+  /** Lower case letters, digits, `.`, `_`, `-`; up to 64 characters. */
+  readonly name: string;
+  readonly role: AccessRole;
+  /** Unix milliseconds. */
+  readonly createdMs: number;
+  readonly disabledMs: number | null;
+}
+
+/** An API token, a dashboard session or a one-time WebSocket ticket: only the SHA-256 of its secret is kept. */
+export interface TokenRecord {
+  /** Public handle, e.g. `tok_3f9a0c21d4e5b678`: lists and revokes, never authenticates. */
+  readonly id: string;
+  readonly user: string;
+  readonly kind: 'api' | 'session' | 'ws';
+  readonly label: string;
+  /** sha256 of the secret, hex. */
+  readonly hash: string;
+  /** The token a session was opened with, the session or token a ticket was issued to. */
+  readonly parentId: string | null;
+  readonly createdMs: number;
+  readonly expiresMs: number | null;
+  readonly revokedMs: number | null;
+}
+
+/** A token that authenticates now, with its (enabled) user. */
+export interface ActiveToken {
+  readonly token: TokenRecord;
+  readonly user: UserRecord;
+}
+
+/** One control action, applied or refused: who, when, what, old -> new value and why. */
+export interface ControlAuditEntry {
+  readonly tsMs: number;
+  readonly actor: string;
+  readonly role: string | null;
+  readonly via: string;
+  readonly action: string;
+  readonly key: string | null;
+  readonly field: string | null;
+  readonly oldValue: string | null;
+  readonly newValue: string | null;
+  readonly reason: string | null;
+  readonly outcome: 'applied' | 'denied' | 'failed';
+  readonly detail: string | null;
+  readonly remote: string | null;
+}
+
+export interface ControlAuditRecord extends ControlAuditEntry {
+  readonly id: number;
+}
+
+/** Users, tokens and the control audit trail (migration 0003_access). */
+export interface AccessStore {
+  /** Adds a user; false when the name is taken. */
+  addUser(user: UserRecord): Promise<boolean>;
+  /** Changes a user's role or disabled time; false when there is no such user. */
+  updateUser(
+    name: string,
+    change: { readonly role?: AccessRole; readonly disabledMs?: number | null },
+  ): Promise<boolean>;
+  loadUsers(): Promise<UserRecord[]>;
+  addToken(token: TokenRecord): Promise<void>;
+  /** The token with this hash if it authenticates at `nowMs`: not revoked, not expired, its user enabled. */
+  findActiveToken(hash: string, nowMs: number): Promise<ActiveToken | undefined>;
+  /** Like findActiveToken for a one-time token of `kind`, revoking it in the same statement (used once). */
+  consumeToken(hash: string, kind: TokenRecord['kind'], nowMs: number): Promise<ActiveToken | undefined>;
+  /** Revokes a token and every token opened from it (sessions, tickets); returns the ids revoked. */
+  revokeToken(id: string, nowMs: number): Promise<string[]>;
+  /** Tokens, newest first; of one user when given. */
+  loadTokens(user?: string): Promise<TokenRecord[]>;
+  /** Deletes sessions and tickets that expired before `beforeMs`; returns how many. */
+  pruneTokens(beforeMs: number): Promise<number>;
+  appendControlAudit(entry: ControlAuditEntry): Promise<void>;
+  /** The latest entries first. */
+  loadControlAudit(limit?: number): Promise<ControlAuditRecord[]>;
+}
+
+export interface Store extends LedgerStore, AccessStore {
   /** Applies pending migrations (the stores' `open` already does). */
   migrate(): Promise<void>;
   /** One transaction for the whole batch; a fill already stored (same venue and tradeId) is skipped. */

@@ -1,18 +1,33 @@
-// The HTTP API on a running kernel: health with per-component status, read endpoints, and control
-// mutations only on the local control channel (with validation).
+// The HTTP API on a running kernel: health with per-component status, read endpoints (with a token: the TCP
+// API authenticates every caller), and control mutations only where allowed (with validation).
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedClock } from '../../src/common/clock.ts';
 import { Kernel } from '../../src/kernel/kernel.ts';
 import { SyntheticMarket } from '../../src/marketdata/index.ts';
-import { buildApi } from '../../src/services/api.ts';
+import { buildApi, type ApiOptions } from '../../src/services/api.ts';
+import { AccessControl } from '../../src/services/auth.ts';
+import { PgliteStore } from '../../src/store/pglite.ts';
 import { ROOT } from '../helpers.ts';
 
 const T0 = 1_704_153_600_000_000;
 
 describe('API', () => {
   let kernel: Kernel;
+  let store: PgliteStore;
+  let access: AccessControl;
+  let headers: Record<string, string>;
+  /** The TCP API as `hf run` serves it: every call but /health needs a token (a viewer's here). */
+  const publicApi = (options: ApiOptions) =>
+    buildApi(kernel, {
+      ...options,
+      access: { mode: 'required', control: access, settings: { dashboardDir: false } },
+    });
   beforeAll(async () => {
+    store = await PgliteStore.open();
+    access = new AccessControl(store);
+    await access.addUser('reader', 'viewer');
+    headers = { authorization: `Bearer ${(await access.createToken('reader')).token}` };
     const clock = new SimulatedClock(T0);
     kernel = await Kernel.create({ mode: 'paper', configDir: join(ROOT, 'configs'), clock, seed: 9 });
     await kernel.start();
@@ -28,10 +43,13 @@ describe('API', () => {
       kernel.publishMarketData(m);
     }
   });
-  afterAll(async () => kernel.stop());
+  afterAll(async () => {
+    await kernel.stop();
+    await store.close();
+  });
 
   it('GET /health answers 200 with the status of every component', async () => {
-    const api = buildApi(kernel, { allowControl: false });
+    const api = publicApi({ allowControl: false });
     const res = await api.inject({ method: 'GET', url: '/health' });
     expect(res.statusCode).toBe(200);
     const body = res.json<{ status: string; components: Record<string, { status: string }> }>();
@@ -42,37 +60,46 @@ describe('API', () => {
   });
 
   it('serves orders, fills, positions, risk, strategies and control state', async () => {
-    const api = buildApi(kernel, { allowControl: false });
-    const orders = (await api.inject({ method: 'GET', url: '/api/orders?status=all&limit=10000' })).json<
-      { clientOrderId: string; status: string }[]
-    >();
+    const api = publicApi({ allowControl: false });
+    expect((await api.inject({ method: 'GET', url: '/api/orders' })).statusCode).toBe(401);
+    const orders = (
+      await api.inject({ method: 'GET', url: '/api/orders?status=all&limit=10000', headers })
+    ).json<{ clientOrderId: string; status: string }[]>();
     expect(orders.length).toBe([...kernel.oms.allOrders()].length);
     const one = await api.inject({
       method: 'GET',
       url: `/api/orders/${encodeURIComponent(orders[0]!.clientOrderId)}`,
+      headers,
     });
     expect(one.json<{ clientOrderId: string }>().clientOrderId).toBe(orders[0]!.clientOrderId);
-    expect((await api.inject({ method: 'GET', url: '/api/orders/nope' })).statusCode).toBe(404);
-    const fills = (await api.inject({ method: 'GET', url: '/api/fills?limit=10000' })).json<unknown[]>();
+    expect((await api.inject({ method: 'GET', url: '/api/orders/nope', headers })).statusCode).toBe(404);
+    const fills = (await api.inject({ method: 'GET', url: '/api/fills?limit=10000', headers })).json<
+      unknown[]
+    >();
     expect(fills.length).toBe(kernel.oms.counters.fills);
-    const positions = (await api.inject({ method: 'GET', url: '/api/positions' })).json<
+    const positions = (await api.inject({ method: 'GET', url: '/api/positions', headers })).json<
       { instrumentId: string; quantity: number }[]
     >();
     for (const p of positions)
       expect(p.quantity).toBe(kernel.ledger.ledger.quantity(p.instrumentId as never));
-    const risk = (await api.inject({ method: 'GET', url: '/api/risk' })).json<{ state: string }>();
+    const risk = (await api.inject({ method: 'GET', url: '/api/risk', headers })).json<{ state: string }>();
     expect(risk.state).toBe('ACTIVE');
-    const strategies = (await api.inject({ method: 'GET', url: '/api/strategies' })).json<{ id: string }[]>();
+    const strategies = (await api.inject({ method: 'GET', url: '/api/strategies', headers })).json<
+      { id: string }[]
+    >();
     expect(strategies.map((s) => s.id).sort()).toEqual(['arb-aapl', 'mm-msft', 'sma-cross']);
-    expect((await api.inject({ method: 'GET', url: '/api/orders?limit=0' })).statusCode).toBe(400);
-    expect((await api.inject({ method: 'GET', url: '/api/orders?status=weird' })).statusCode).toBe(400);
+    expect((await api.inject({ method: 'GET', url: '/api/orders?limit=0', headers })).statusCode).toBe(400);
+    expect((await api.inject({ method: 'GET', url: '/api/orders?status=weird', headers })).statusCode).toBe(
+      400,
+    );
   });
 
   it('has no control mutations on the public API', async () => {
-    const api = buildApi(kernel, { allowControl: false });
+    const api = publicApi({ allowControl: false });
     const res = await api.inject({
       method: 'POST',
       url: '/control',
+      headers,
       payload: { key: 'policy:kill_switch', field: 'enabled', value: 'true' },
     });
     expect(res.statusCode).toBe(404);
@@ -80,7 +107,7 @@ describe('API', () => {
   });
 
   it('control channel: validates, then applies a route override and reconciles', async () => {
-    const channel = buildApi(kernel, { allowControl: true });
+    const channel = buildApi(kernel, { allowControl: true, access: { mode: 'trusted', control: access } });
     const bad = await channel.inject({
       method: 'POST',
       url: '/control',

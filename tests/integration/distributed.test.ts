@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Ledger } from '../../src/ledger/index.ts';
 import { loadRegistry } from '../../src/common/registry.ts';
+import { AccessControl } from '../../src/services/auth.ts';
 import { PostgresStore } from '../../src/store/postgres.ts';
 import { postgresForTests, postgresSkipReason, type TestPostgres } from '../support/postgres-server.ts';
 import { redisForTests, redisUnavailableReason, type TestRedis } from '../support/redis-server.ts';
@@ -47,6 +48,10 @@ describe.skipIf(skip !== undefined)('distributed deployment: one process per ser
     const migrate = await runHf(['migrate'], env);
     expect(migrate.code, migrate.stderr).toBe(0);
     store = await PostgresStore.open(pg.url);
+    // The api service authenticates every caller against the users in PostgreSQL: a viewer's token reads.
+    const access = new AccessControl(store);
+    await access.addUser('reader', 'viewer');
+    const headers = { authorization: `Bearer ${(await access.createToken('reader')).token}` };
 
     for (const name of ['ledger', 'router', 'risk', 'strategy'])
       services.push(spawnHf(['service', name, '--port', '0'], env));
@@ -68,7 +73,7 @@ describe.skipIf(skip !== undefined)('distributed deployment: one process per ser
     // The api service (no router in its process) serves orders and fills from PostgreSQL.
     const apiFills = await waitFor(
       async () => {
-        const res = await fetch(`http://127.0.0.1:${apiPort}/api/fills?limit=10000`);
+        const res = await fetch(`http://127.0.0.1:${apiPort}/api/fills?limit=10000`, { headers });
         const list = res.ok ? ((await res.json()) as unknown[]) : [];
         return list.length > 0 ? list : undefined;
       },
@@ -77,8 +82,9 @@ describe.skipIf(skip !== undefined)('distributed deployment: one process per ser
     );
     expect(apiFills.length).toBeGreaterThan(0);
     const apiOrders = (await (
-      await fetch(`http://127.0.0.1:${apiPort}/api/orders?status=all&limit=10000`)
+      await fetch(`http://127.0.0.1:${apiPort}/api/orders?status=all&limit=10000`, { headers })
     ).json()) as unknown[];
+    expect((await fetch(`http://127.0.0.1:${apiPort}/api/orders`)).status).toBe(401);
     expect(apiOrders.length).toBeGreaterThan(0);
     expect((await fetch(`http://127.0.0.1:${apiPort}/health`)).status).toBe(200);
     const ingestHealth = await fetch(`http://127.0.0.1:${ingestPort}/health`);
