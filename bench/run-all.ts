@@ -23,6 +23,7 @@ const BENCHES = [
   'ws-gateway.bench.ts',
   'ibkr.bench.ts',
   'var.bench.ts',
+  'zerodha.bench.ts',
 ] as const;
 
 interface Row {

@@ -11,10 +11,14 @@ import {
   strategyCommand,
 } from './control-commands.ts';
 import { registerBacktestCommand } from './backtest-command.ts';
+import { registerHedgeCommand } from './hedge-command.ts';
 import { registerPriceCommand } from './price-command.ts';
 import { registerReportCommand } from './report-command.ts';
+import { registerRiskCommand } from './risk-command.ts';
+import { registerScenarioCommand } from './scenario-command.ts';
 import { registerStatsCommand } from './stats-command.ts';
 import { registerTcaCommand } from './tca-command.ts';
+import { registerUserCommand } from './user-command.ts';
 import { reconcileDayCommand } from './reconcile-day.ts';
 import { runCommand } from './run.ts';
 import { migrateCommand, SERVICES, serviceCommand } from './service.ts';
@@ -70,6 +74,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--ws-port <port>', 'WebSocket gateway port', integer('ws-port', 0), 8765)
     .option('--no-ws', 'do not serve the WebSocket gateway')
     .option('--news', 'poll the news sources of configs/news.yaml into news.raw')
+    .option('--live', 'live mode: the broker venues of registry.yaml (ibkr, zerodha) send real orders')
     .option('--rate <messages>', 'synthetic market messages per second', integer('rate', 1), 2000)
     .option('--quiet', 'no live screen; a final summary only')
     .option('--json', 'print the final summary as JSON')
@@ -82,6 +87,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
         ws: boolean;
         wsPort: number;
         news?: boolean;
+        live?: boolean;
         rate: number;
         quiet?: boolean;
         json?: boolean;
@@ -175,9 +181,13 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
 
   registerBacktestCommand(program, io, setExit, () => program.opts<GlobalOptions>());
   registerStatsCommand(program, io, setExit);
+  registerRiskCommand(program, io, setExit);
   registerTcaCommand(program, io, setExit);
   registerReportCommand(program, io, setExit);
   registerPriceCommand(program, io, setExit);
+  registerHedgeCommand(program, io, setExit);
+  registerScenarioCommand(program, io, setExit);
+  registerUserCommand(program, io, setExit);
 
   return program;
 }

@@ -17,6 +17,12 @@ import { loadNewsFeedsConfig, NewsFeeds } from '../feeds/news/index.ts';
 import { GreeksEngine, loadGreeksConfig } from '../pricing/index.ts';
 import { startWsGateway, type WsGateway } from '../services/ws-gateway.ts';
 import { buildApi } from '../services/api.ts';
+import { createMetrics, registerMetricsRoute } from '../services/metrics.ts';
+import { startWorkers, validateWorkersConfig } from '../services/workers/start.ts';
+import type { ApiWorkers } from '../services/workers/routes.ts';
+import { AccessControl, wsAuthenticator } from '../services/auth.ts';
+import { assertProductionSecrets } from '../services/auth-hardening.ts';
+import { dashboardOrigins, securitySettingsFromEnv } from '../services/auth-routes.ts';
 import { callChannel, ChannelUnavailable } from '../services/control-channel.ts';
 import { PgliteStore } from '../store/pglite.ts';
 import { PostgresStore } from '../store/postgres.ts';
@@ -37,6 +43,8 @@ export interface RunOptions {
   readonly wsPort: number;
   /** Poll the news sources of configs/news.yaml into news.raw. */
   readonly news?: boolean;
+  /** Live mode: broker venues of registry.yaml (ibkr, zerodha) trade for real; paper venues stay paper. */
+  readonly live?: boolean;
   readonly quiet?: boolean;
   readonly json?: boolean;
 }
@@ -46,6 +54,7 @@ function sessionName(d = new Date()): string {
 }
 
 export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions): Promise<number> {
+  assertProductionSecrets();
   mkdirSync(paths.home, { recursive: true });
   // One `hf run` per home: a live control socket means another is running.
   if (existsSync(paths.socket)) {
@@ -60,6 +69,7 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
   }
   // Every config file is validated before anything is opened: a bad one fails fast, naming file and key.
   await Kernel.validateConfig(paths.configDir);
+  validateWorkersConfig(paths.configDir, loadRegistry(join(paths.configDir, 'registry.yaml')));
   const session = join(paths.home, 'sessions', sessionName());
   mkdirSync(session, { recursive: true });
   const logStream = createWriteStream(join(session, 'hf.log'), { flags: 'a' });
@@ -80,11 +90,15 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
         logger: logger.child('bus'),
       })
     : undefined;
+  // Users, tokens and the control audit outlive a session: PostgreSQL when set, else a PGlite in the home
+  // (opened while the kernel is built).
+  const accessOpening = databaseUrl ? Promise.resolve(store) : PgliteStore.open(join(paths.home, 'access'));
+  accessOpening.catch(() => undefined); // awaited below; not unhandled if the kernel fails first
   const control = bus ? undefined : readControlFile(paths.controlFile);
   const candleTimeframes = loadRegistry(join(paths.configDir, 'registry.yaml')).feeds?.candles ?? ['1m'];
   const kernel = await Kernel.create({
     candleTimeframes,
-    mode: 'paper',
+    mode: options.live ? 'live' : 'paper',
     configDir: paths.configDir,
     clock,
     seed: options.seed,
@@ -95,6 +109,8 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
     processName: `run-${hostname()}`,
     recordDir: join(paths.home, 'recordings'),
   });
+  const accessStore: Store = await accessOpening;
+  const access = new AccessControl(accessStore);
   if (!bus)
     kernel.bus.control.onChange(() => {
       const state: Record<string, Record<string, string>> = {};
@@ -119,9 +135,43 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
     },
   });
   const feedStatus = () => feeds.status();
-  const channel = buildApi(kernel, { allowControl: true, feeds: feedStatus });
+  // The side workers (sentiment, scenarios, insights, the risk-breach runbook) run in this process; the API
+  // serves them once started.
+  const workers: ApiWorkers = {};
+  const channel = buildApi(kernel, {
+    allowControl: true,
+    feeds: feedStatus,
+    workers,
+    access: { mode: 'trusted', control: access },
+  });
   await channel.listen({ path: paths.socket });
-  const api = options.api ? buildApi(kernel, { allowControl: false, feeds: feedStatus }) : undefined;
+  // The TCP API: every route but /health, /metrics, /openapi.json and the dashboard's files needs a token or a
+  // session; control by role (docs/security.md).
+  const api = options.api
+    ? buildApi(kernel, {
+        allowControl: true,
+        feeds: feedStatus,
+        workers,
+        access: {
+          mode: 'required',
+          control: access,
+          settings: securitySettingsFromEnv(process.env, {
+            wsPort: options.wsPort,
+            allowedOrigins: dashboardOrigins(options.port),
+          }),
+        },
+      })
+    : undefined;
+  let ws: WsGateway | undefined;
+  // Prometheus metrics on the API port (GET /metrics), read from the kernel, feeds and gateway at scrape time.
+  const metrics = createMetrics({
+    kernel,
+    feeds,
+    orderFlow: true,
+    wsStats: () => ws?.stats(),
+    service: 'run',
+  });
+  if (api) registerMetricsRoute(api, metrics);
   if (api) {
     try {
       await api.listen({ port: options.port, host: '0.0.0.0' });
@@ -131,6 +181,20 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
   }
 
   const startup = await kernel.start();
+  const sideWorkers = startWorkers(['sentiment', 'scenario', 'insights', 'breach'], {
+    bus: kernel.bus,
+    clock,
+    logger: logger.child('workers'),
+    configDir: paths.configDir,
+    home: paths.home,
+    kernel,
+    candleTimeframes,
+  });
+  Object.assign(workers, sideWorkers.workers);
+  if (api && !options.json && (await accessStore.loadUsers()).length === 0)
+    io.out(
+      'no users yet: create the first admin with `hf user add admin --role admin` (prints its token once)',
+    );
   io.out(
     `session ${session}\nstartup reconciliation: ${startup.breaks.length === 0 ? 'clean' : `${startup.breaks.length} break(s), trading halted`}${api ? `; API http://localhost:${options.port}` : ''}`,
   );
@@ -157,7 +221,6 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
       })
     : undefined;
   news?.start();
-  let ws: WsGateway | undefined;
   if (options.ws)
     try {
       ws = await startWsGateway(
@@ -170,8 +233,10 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
             ...(greeks?.config.options.map((o) => o.instrumentId) ?? []),
           ],
           timeframes: [...candleTimeframes],
+          allowedOrigins: dashboardOrigins(options.api ? options.port : 0),
         },
         logger.child('ws'),
+        { authenticate: wsAuthenticator(access) },
       );
     } catch (error) {
       io.err(`hf run: WebSocket gateway not started on :${options.wsPort}: ${(error as Error).message}`);
@@ -198,12 +263,14 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
     if (options.duration > 0) setTimeout(finish, options.duration * 1000).unref();
   });
   feeds.stop();
+  metrics.stop();
   greeks?.stop();
   await news?.stop();
   await ws?.close();
   clearInterval(screen);
   clearInterval(persist);
   const final = await kernel.reconcile();
+  sideWorkers.stop();
   await kernel.stop();
   const summary = summarize(kernel);
   if (options.json) io.out(JSON.stringify({ ...summary, reconciliation: final }));
@@ -215,6 +282,7 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
   if (api) await api.close();
   rmSync(paths.socket, { force: true });
   if (bus) await bus.close();
+  if (accessStore !== store) await accessStore.close();
   await store.close();
   await new Promise<void>((r) => logStream.end(r));
   return final.breaks.length === 0 ? 0 : 1;

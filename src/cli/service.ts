@@ -15,6 +15,12 @@ import { loadNewsFeedsConfig, NewsFeeds } from '../feeds/news/index.ts';
 import { GreeksEngine, loadGreeksConfig } from '../pricing/index.ts';
 import { startWsGateway, type WsGateway } from '../services/ws-gateway.ts';
 import { buildApi } from '../services/api.ts';
+import { createMetrics, createStreamLengthProbe, registerMetricsRoute } from '../services/metrics.ts';
+import { registerWorkerRoutes } from '../services/workers/routes.ts';
+import { startWorkers, type StartedWorkers } from '../services/workers/start.ts';
+import { AccessControl, wsAuthenticator } from '../services/auth.ts';
+import { assertProductionSecrets } from '../services/auth-hardening.ts';
+import { dashboardOrigins } from '../services/auth-routes.ts';
 import { PostgresStore } from '../store/postgres.ts';
 import type { Store } from '../store/store.ts';
 import type { CliIo, CliPaths } from './context.ts';
@@ -31,6 +37,10 @@ export const SERVICES = [
   'api',
   'ws',
   'news',
+  'sentiment',
+  'scenario',
+  'insights',
+  'breach',
 ] as const;
 export type ServiceName = (typeof SERVICES)[number];
 
@@ -45,13 +55,26 @@ export const SERVICE_PORTS: Readonly<Record<ServiceName, number>> = {
   reconciler: 9106,
   ws: 8765,
   news: 9107,
+  sentiment: 9108,
+  scenario: 9109,
+  insights: 9110,
+  breach: 9111,
 };
+
+/** The ws service's /health and /metrics port (the gateway's own port serves /health too). */
+export const WS_METRICS_PORT = 9120;
 
 const NEEDS_DATABASE: ReadonlySet<ServiceName> = new Set<ServiceName>([
   'router',
   'ledger',
   'reconciler',
   'api',
+  // the WebSocket gateway checks tickets and tokens against the users there
+  'ws',
+  // workers that read the book keep a ledger follower restored from the store
+  'scenario',
+  'insights',
+  'breach',
 ]);
 
 export interface ServiceOptions {
@@ -73,6 +96,7 @@ export async function serviceCommand(
     return 2;
   }
   const service = name as ServiceName;
+  assertProductionSecrets();
   const redisUrl = process.env.REDIS_URL;
   const databaseUrl = process.env.DATABASE_URL;
   if (!redisUrl) {
@@ -117,6 +141,7 @@ export async function serviceCommand(
   let feeds: FeedHub | undefined;
   let gateway: WsGateway | undefined;
   let news: NewsFeeds | undefined;
+  let sideWorkers: StartedWorkers | undefined;
   if (service === 'ingest') {
     // The registry's market-data sources through the ingest pipeline (failover, quality gate, books, candles)
     // into ticks.live, books.live and candles.<tf>; greeks of configs/greeks.yaml on greeks.live.
@@ -162,6 +187,17 @@ export async function serviceCommand(
     news = feedsOfNews;
     stops.push(() => feedsOfNews.stop());
     logger.info(`news: ${feedsOfNews.pollers.length} source(s) into ${Streams.newsRaw}`);
+  } else if (service === 'sentiment') {
+    // Sentiment needs no book: news.raw in, a rolling score per instrument out.
+    const started = startWorkers(['sentiment'], {
+      bus,
+      clock,
+      logger,
+      configDir: paths.configDir,
+      home: paths.home,
+    });
+    sideWorkers = started;
+    stops.push(() => started.stop());
   } else if (service === 'ws') {
     // The WebSocket gateway: its own group on every stream it serves (fan-out), /health on the same port.
     const registry = loadRegistry(join(paths.configDir, 'registry.yaml'));
@@ -174,8 +210,10 @@ export async function serviceCommand(
         instanceId: processName,
         instruments: [...registry.instruments.keys(), ...options_.map((o) => o.instrumentId)],
         timeframes: registry.feeds?.candles ?? ['1m'],
+        allowedOrigins: dashboardOrigins(SERVICE_PORTS.api),
       },
       logger.child('ws'),
+      store ? { authenticate: wsAuthenticator(new AccessControl(store)) } : {},
     );
     const g = gateway;
     stops.push(() => g.close());
@@ -186,7 +224,7 @@ export async function serviceCommand(
         ? [service]
         : [];
     kernel = await Kernel.create({
-      mode: 'paper',
+      mode: process.env.HF_MODE === 'live' ? 'live' : 'paper',
       configDir: paths.configDir,
       clock,
       bus,
@@ -198,6 +236,18 @@ export async function serviceCommand(
       processName,
     });
     const report = await kernel.start();
+    if (service === 'scenario' || service === 'insights' || service === 'breach') {
+      const started = startWorkers([service], {
+        bus,
+        clock,
+        logger,
+        configDir: paths.configDir,
+        home: paths.home,
+        kernel,
+      });
+      sideWorkers = started;
+      stops.push(() => started.stop());
+    }
     if (service === 'router') {
       logger.info(
         `startup reconciliation: ${report.breaks.length === 0 ? 'clean' : `${report.breaks.length} break(s)`}`,
@@ -228,10 +278,16 @@ export async function serviceCommand(
     }
   }
 
-  // The ws gateway answers /health on its own port.
-  const port = service === 'ws' ? 0 : (options.port ?? SERVICE_PORTS[service]);
+  // The ws gateway answers /health on its own port; its metrics are on WS_METRICS_PORT.
+  const port = service === 'ws' ? WS_METRICS_PORT : (options.port ?? SERVICE_PORTS[service]);
   const health = kernel
-    ? buildApi(kernel, { allowControl: false, allowReconcile: service === 'router' })
+    ? buildApi(kernel, {
+        // The api service authenticates every caller (users in PostgreSQL) and so may take control requests;
+        // the other services' ports are internal (cluster network only).
+        allowControl: service === 'api',
+        allowReconcile: service === 'router',
+        ...(service === 'api' ? {} : { access: { mode: 'internal' } as const }),
+      })
     : Fastify({ logger: false });
   if (!kernel) {
     // The ingest service has no kernel: its health is the feeds' and the bus's.
@@ -252,6 +308,49 @@ export async function serviceCommand(
     const polled = news;
     if (polled) health.get('/api/news', async () => polled.stats());
   }
+  if (sideWorkers)
+    registerWorkerRoutes(health, sideWorkers.workers, {
+      allowControl: service === 'breach' || service === 'scenario',
+      now: () => clock.now(),
+    });
+  // Prometheus metrics on every service's port: stream lengths and order flow once, from the api service.
+  const probe =
+    service === 'api'
+      ? createStreamLengthProbe({
+          url: redisUrl,
+          keyPrefix: process.env.HF_REDIS_PREFIX ?? '',
+          candleTimeframes: kernel?.registry.feeds?.candles ?? ['1m'],
+        })
+      : undefined;
+  const polledNews = news;
+  const workerStats = sideWorkers?.workers;
+  const metrics = createMetrics({
+    service,
+    bus,
+    clock,
+    ...(kernel ? { kernel } : {}),
+    ...(feeds ? { feeds } : {}),
+    ...(gateway ? { wsStats: () => gateway?.stats() } : {}),
+    ...(polledNews || workerStats
+      ? {
+          components: {
+            ...(polledNews ? { news: () => polledNews.stats() } : {}),
+            ...(workerStats
+              ? Object.fromEntries(
+                  Object.entries(workerStats).map(([name, worker]) => [
+                    name,
+                    () => (worker as { stats(): unknown }).stats(),
+                  ]),
+                )
+              : {}),
+          },
+        }
+      : {}),
+    ...(probe ? { streamLengths: probe, orderFlow: true } : {}),
+  });
+  registerMetricsRoute(health, metrics);
+  stops.push(() => metrics.stop());
+  if (probe) stops.push(() => probe.close());
   if (port > 0) {
     await health.listen({ port, host: '0.0.0.0' });
     logger.info(`${service}: health on :${port}`);
