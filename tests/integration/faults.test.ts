@@ -4,8 +4,6 @@
 // order lost or sent twice (the OMS's count of commands equals the venue's), no fill booked twice, the ledger
 // balances, and the reconciler finds no break.
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -13,23 +11,11 @@ import { loadRegistry } from '../../src/common/registry.ts';
 import { Ledger } from '../../src/ledger/index.ts';
 import { PostgresStore } from '../../src/store/postgres.ts';
 import { postgresForTests, postgresSkipReason, type TestPostgres } from '../support/postgres-server.ts';
+import { floodConfig } from '../support/flood.ts';
 import { redisForTests, redisUnavailableReason, type TestRedis } from '../support/redis-server.ts';
-import { freePort, ROOT, runHf, spawnHf, waitFor, type Spawned } from '../helpers.ts';
+import { freePort, runHf, spawnHf, waitFor, type Spawned } from '../helpers.ts';
 
 const skip = redisUnavailableReason() ?? postgresSkipReason();
-
-/** A strategy that sends a small market order on every few quotes, alternating sides: a steady order stream. */
-const FLOOD = `import { Strategy } from ${JSON.stringify(join(ROOT, 'src/index.ts'))};
-import type { Tick } from ${JSON.stringify(join(ROOT, 'src/index.ts'))};
-export default class Flood extends Strategy<{ every: number }> {
-  private n = 0;
-  override onTick(tick: Tick): void {
-    if (tick.type !== 'quote') return;
-    if (++this.n % this.params.every !== 0) return;
-    this.submit({ instrumentId: tick.instrumentId, side: this.n % (2 * this.params.every) === 0 ? 'buy' : 'sell', quantity: 1 });
-  }
-}
-`;
 
 describe.skipIf(skip !== undefined)('faults: kill -9 and restart under load', () => {
   let redis: TestRedis;
@@ -45,22 +31,7 @@ describe.skipIf(skip !== undefined)('faults: kill -9 and restart under load', ()
     redis = await redisForTests();
     pg = await postgresForTests();
     client = new Redis(redis.url);
-    config = mkdtempSync(join(tmpdir(), 'hf-fault-config-'));
-    cpSync(join(ROOT, 'configs'), config, { recursive: true });
-    writeFileSync(join(config, 'flood.ts'), FLOOD);
-    writeFileSync(join(config, 'package.json'), '{ "type": "module" }\n');
-    writeFileSync(
-      join(config, 'strategies.yaml'),
-      'strategies:\n  - { id: flood, strategy: ./flood.ts, instruments: [AAPL.SIM-A, MSFT.SIM-A, JPM.SIM-B], params: { every: 3 } }\n',
-    );
-    const risk = readFileSync(join(config, 'risk.yaml'), 'utf8');
-    writeFileSync(
-      join(config, 'risk.yaml'),
-      risk.replace(
-        /^strategies:\n/m,
-        'strategies:\n  flood: { maxGrossExposure: 100000000, maxNetExposure: 100000000, messagesPerSecond: 2000, burst: 4000 }\n',
-      ),
-    );
+    config = floodConfig(['AAPL.SIM-A', 'MSFT.SIM-A', 'JPM.SIM-B'], 3);
     env = {
       REDIS_URL: redis.url,
       DATABASE_URL: pg.url,

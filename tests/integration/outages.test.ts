@@ -4,8 +4,6 @@
 // it out without a restart; afterwards no fill is booked twice, the ledger holds every fill the OMS published,
 // the venues agree with the OMS (no reconciliation break) and the ledger balances.
 import { randomBytes } from 'node:crypto';
-import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadRegistry } from '../../src/common/registry.ts';
@@ -16,23 +14,11 @@ import {
   startPrivatePostgres,
   type PrivatePostgres,
 } from '../support/postgres-server.ts';
+import { floodConfig } from '../support/flood.ts';
 import { redisUnavailableReason, startPrivateRedis, type PrivateRedis } from '../support/redis-server.ts';
-import { freePort, ROOT, runHf, spawnHf, waitFor, type Spawned } from '../helpers.ts';
+import { freePort, runHf, spawnHf, waitFor, type Spawned } from '../helpers.ts';
 
 const skip = redisUnavailableReason() ?? postgresSkipReason({ private: true });
-
-/** A small market order every few quotes, alternating sides: a steady order stream. */
-const FLOOD = `import { Strategy } from ${JSON.stringify(join(ROOT, 'src/index.ts'))};
-import type { Tick } from ${JSON.stringify(join(ROOT, 'src/index.ts'))};
-export default class Flood extends Strategy<{ every: number }> {
-  private n = 0;
-  override onTick(tick: Tick): void {
-    if (tick.type !== 'quote') return;
-    if (++this.n % this.params.every !== 0) return;
-    this.submit({ instrumentId: tick.instrumentId, side: this.n % (2 * this.params.every) === 0 ? 'buy' : 'sell', quantity: 1 });
-  }
-}
-`;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -49,22 +35,7 @@ describe.skipIf(skip !== undefined)('outages: Redis and PostgreSQL go away under
     // appendfsync always: what Redis acknowledged survives its restart (the platform's at-least-once rests on it).
     redis = await startPrivateRedis({ extraArguments: ['--appendonly', 'yes', '--appendfsync', 'always'] });
     pg = await startPrivatePostgres();
-    config = mkdtempSync(join(tmpdir(), 'hf-outage-config-'));
-    cpSync(join(ROOT, 'configs'), config, { recursive: true });
-    writeFileSync(join(config, 'flood.ts'), FLOOD);
-    writeFileSync(join(config, 'package.json'), '{ "type": "module" }\n');
-    writeFileSync(
-      join(config, 'strategies.yaml'),
-      'strategies:\n  - { id: flood, strategy: ./flood.ts, instruments: [AAPL.SIM-A, MSFT.SIM-A], params: { every: 4 } }\n',
-    );
-    const risk = readFileSync(join(config, 'risk.yaml'), 'utf8');
-    writeFileSync(
-      join(config, 'risk.yaml'),
-      risk.replace(
-        /^strategies:\n/m,
-        'strategies:\n  flood: { maxGrossExposure: 100000000, maxNetExposure: 100000000, messagesPerSecond: 2000, burst: 4000 }\n',
-      ),
-    );
+    config = floodConfig(['AAPL.SIM-A', 'MSFT.SIM-A'], 4);
     env = {
       REDIS_URL: redis.url,
       DATABASE_URL: pg.url,
