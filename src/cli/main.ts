@@ -12,6 +12,7 @@ import {
 } from './control-commands.ts';
 import { registerBacktestCommand } from './backtest-command.ts';
 import { registerHedgeCommand } from './hedge-command.ts';
+import { registerPolicyCommand } from './policy-command.ts';
 import { registerPriceCommand } from './price-command.ts';
 import { registerReportCommand } from './report-command.ts';
 import { registerRiskCommand } from './risk-command.ts';
@@ -188,6 +189,7 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
   registerHedgeCommand(program, io, setExit);
   registerScenarioCommand(program, io, setExit);
   registerUserCommand(program, io, setExit);
+  registerPolicyCommand(program, io, setExit);
 
   return program;
 }

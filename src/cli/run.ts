@@ -108,6 +108,7 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
     ...(control ? { control } : {}),
     processName: `run-${hostname()}`,
     recordDir: join(paths.home, 'recordings'),
+    watchPolicy: true,
   });
   const accessStore: Store = await accessOpening;
   const access = new AccessControl(accessStore);

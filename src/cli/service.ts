@@ -234,6 +234,7 @@ export async function serviceCommand(
       components,
       venueFeed: 'bus',
       processName,
+      watchPolicy: true,
     });
     const report = await kernel.start();
     if (service === 'scenario' || service === 'insights' || service === 'breach') {

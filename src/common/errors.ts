@@ -117,6 +117,8 @@ export const Reasons = {
   MD_BOOK_SEQUENCE_GAP: 'book delta sequence gap: book stale until a snapshot arrives',
   // operations
   OPS_STRATEGY_ERROR: 'a strategy threw and was stopped',
+  OPS_POLICY_APPLIED: 'an edited risk.yaml / policy.yaml was validated and applied without a restart',
+  OPS_POLICY_INVALID: 'an edited risk.yaml / policy.yaml was refused (file, key, problem); the running policy stays',
   OPS_KILL_SWITCH_ON: 'kill switch engaged',
   OPS_KILL_SWITCH_OFF: 'kill switch released',
   OPS_RECONCILIATION_BREAK: 'reconciliation found breaks',

@@ -37,6 +37,7 @@ import {
   type RiskConfig,
 } from '../risk/index.ts';
 import { MarketRecorder } from '../store/recording.ts';
+import { PolicyWatcher } from './policy-watch.ts';
 import type { Store } from '../store/store.ts';
 import {
   StrategiesConfigSchema,
@@ -96,6 +97,8 @@ export interface KernelOptions {
   readonly policyConfig?: PolicyConfig;
   /** Record the market data this process sees (ticks, books, candles) under this folder, a file per day. */
   readonly recordDir?: string;
+  /** Watch risk.yaml and policy.yaml and apply valid edits to the running risk engine (src/kernel/policy-watch.ts). */
+  readonly watchPolicy?: boolean;
 }
 
 export interface ComponentHealth {
@@ -133,6 +136,10 @@ export class Kernel {
   private started = false;
   /** Market-data feeds of broker venues (KiteTicker), started after the venues connect. */
   readonly brokerFeeds: ZerodhaFeed[] = [];
+  /** The policy watcher, when the kernel was asked to watch its policy files and runs the risk engine. */
+  policy: PolicyWatcher | undefined;
+  readonly configDir: string;
+  private readonly watchPolicy: boolean;
   /** Market-data recording, when the kernel was given a recordDir. */
   readonly recorder: MarketRecorder | undefined;
 
@@ -164,6 +171,8 @@ export class Kernel {
     this.paperVenues = parts.paperVenues;
     this.store = options.store;
     this.components = new Set(options.components ?? KERNEL_COMPONENTS);
+    this.configDir = options.configDir;
+    this.watchPolicy = options.watchPolicy ?? false;
     this.recorder = options.recordDir
       ? new MarketRecorder({
           dir: options.recordDir,
@@ -366,6 +375,16 @@ export class Kernel {
     this.recorder?.start();
     if (this.store && run.has('ledger')) this.audit(this.store);
     if (run.has('risk')) this.risk.start();
+    if (run.has('risk') && this.watchPolicy) {
+      this.policy = new PolicyWatcher({
+        configDir: this.configDir,
+        risk: this.risk,
+        bus: this.bus,
+        clock: this.clock,
+        logger: this.logger.child('policy'),
+      });
+      this.policy.start();
+    }
     let report: ReconciliationReport = {
       ts: this.clock.now(),
       venues: [],
@@ -659,6 +678,7 @@ export class Kernel {
 
   async stop(): Promise<void> {
     this.strategies.stop();
+    this.policy?.stop();
     for (const feed of this.brokerFeeds) feed.stop();
     this.recorder?.stop();
     for (const s of this.subscriptions) s.unsubscribe();

@@ -3,7 +3,7 @@
 // are served on the local control channel (a Unix socket only this machine's user can open).
 
 import Fastify, { type FastifyInstance } from 'fastify';
-import { CONTROL_KEYS } from '../common/topics.ts';
+import { CONTROL_KEYS, Streams } from '../common/topics.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import { summarize } from '../kernel/summary.ts';
 import { toOrderRecord } from '../kernel/kernel.ts';
@@ -140,6 +140,56 @@ export function buildApi(kernel: Kernel, options: ApiOptions): FastifyInstance {
   // Reconciliation asks the venues, which live where the router runs.
   if ((options.allowControl || options.allowReconcile) && routerHere)
     app.post('/reconcile', async () => kernel.reconcile());
+  // Policy without a restart: what is in force, its versions, apply an edited file now, roll back.
+  const noPolicy = { error: 'no policy watcher in this process (it runs where the risk engine does)' };
+  app.get('/api/policy', async (_request, reply) => {
+    const policy = kernel.policy;
+    if (!policy) return reply.code(404).send(noPolicy);
+    const latest: Record<string, { version: number; content: string }> = {};
+    for (const v of policy.history()) latest[v.file] = { version: v.version, content: v.content };
+    return latest;
+  });
+  app.get('/api/policy/history', async (_request, reply) =>
+    kernel.policy
+      ? kernel.policy
+          .history()
+          .map(({ version, file, appliedAt, cause }) => ({ version, file, appliedAt, cause }))
+      : reply.code(404).send(noPolicy),
+  );
+  if (options.allowControl) {
+    app.post('/policy/apply', async (request, reply) => {
+      const policy = kernel.policy;
+      if (!policy) return reply.code(404).send(noPolicy);
+      const file = (request.body as { file?: unknown } | undefined)?.file;
+      if (file !== 'risk.yaml' && file !== 'policy.yaml')
+        return reply.code(400).send({ error: 'file: risk.yaml or policy.yaml' });
+      const before = policy.history().length;
+      const problems: string[] = [];
+      const listener = kernel.bus.subscribe(Streams.alerts, `policy-apply-${Date.now()}`, (a) => {
+        if (a.code === 'OPS_POLICY_INVALID') problems.push(a.message);
+      });
+      const applied = policy.apply(file);
+      await kernel.bus.flush();
+      listener.unsubscribe();
+      if (problems.length > 0) return reply.code(400).send({ applied: false, error: problems[0] });
+      const latest = policy.history()[policy.history().length - 1];
+      return { applied, version: applied || policy.history().length > before ? latest?.version : undefined };
+    });
+    app.post('/policy/rollback', async (request, reply) => {
+      const policy = kernel.policy;
+      if (!policy) return reply.code(404).send(noPolicy);
+      const version = (request.body as { version?: unknown } | undefined)?.version;
+      if (typeof version !== 'number' || !Number.isInteger(version))
+        return reply.code(400).send({ error: 'version: an integer' });
+      try {
+        const restored = policy.rollback(version);
+        const latest = policy.history()[policy.history().length - 1];
+        return { restored: restored.version, file: restored.file, version: latest?.version };
+      } catch (error) {
+        return reply.code(400).send({ error: (error as Error).message });
+      }
+    });
+  }
   if (options.workers)
     registerWorkerRoutes(app, options.workers, {
       allowControl: options.allowControl,

@@ -224,6 +224,59 @@ export const ROUTE_SPECS: readonly RouteSpec[] = [
     responses: { '200': 'the reconciliation report' },
   },
   {
+    method: 'GET',
+    url: '/api/policy',
+    summary:
+      'The risk.yaml and policy.yaml the running risk engine applies, with their version numbers (hf policy show)',
+    tag: 'risk',
+    access: 'read',
+    querystring: NO_QUERY,
+    responses: { '200': 'the files in force', '404': 'no policy watcher in this process' },
+  },
+  {
+    method: 'GET',
+    url: '/api/policy/history',
+    summary:
+      'Every applied version of risk.yaml and policy.yaml since the process started (hf policy history)',
+    tag: 'risk',
+    access: 'read',
+    querystring: NO_QUERY,
+    responses: { '200': 'versions, oldest first', '404': 'no policy watcher in this process' },
+  },
+  {
+    method: 'POST',
+    url: '/policy/apply',
+    summary: 'Validates the file as it is on disk and applies it now (hf policy set)',
+    tag: 'risk',
+    access: 'limits',
+    querystring: NO_QUERY,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['file'],
+      properties: { file: { type: 'string', enum: ['risk.yaml', 'policy.yaml'] } },
+    },
+    responses: {
+      '200': 'applied, unchanged, or refused with the reason',
+      '404': 'no policy watcher in this process',
+    },
+  },
+  {
+    method: 'POST',
+    url: '/policy/rollback',
+    summary: 'Writes an earlier version back and applies it (hf policy rollback)',
+    tag: 'risk',
+    access: 'limits',
+    querystring: NO_QUERY,
+    body: {
+      type: 'object',
+      additionalProperties: false,
+      required: ['version'],
+      properties: { version: { type: 'integer', minimum: 1 } },
+    },
+    responses: { '200': 'the version written back', '400': 'no such version', '404': 'no policy watcher' },
+  },
+  {
     method: 'POST',
     url: '/hedge/flatten',
     summary:

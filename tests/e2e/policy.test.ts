@@ -1,0 +1,98 @@
+// Runbook 4.2, policy changes during market hours: `hf policy set` against a running `hf run` — validated, applied
+// without a restart, the next orders judged by the new rule, versioned (`hf policy history`, `hf policy rollback`);
+// a value of the wrong type, and a broken edit made straight in the file, change nothing that runs.
+import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { callChannel } from '../../src/services/control-channel.ts';
+import { ROOT, runHf, spawnHf, tempHome, waitFor } from '../helpers.ts';
+
+interface Summary {
+  denials: Record<string, number>;
+}
+
+describe('hf policy', () => {
+  it('changes the policy of a running process without a restart, versioned, and refuses bad values', async () => {
+    const config = mkdtempSync(join(tmpdir(), 'hf-policy-config-'));
+    cpSync(join(ROOT, 'configs'), config, { recursive: true });
+    const home = tempHome();
+    const socket = join(home, 'control.sock');
+    const run = spawnHf([
+      '--home',
+      home,
+      '--config',
+      config,
+      'run',
+      '--duration',
+      '180',
+      '--no-api',
+      '--no-ws',
+      '--quiet',
+    ]);
+    try {
+      await waitFor(
+        async () => callChannel<Summary>(socket, 'GET', '/api/summary').catch(() => undefined),
+        'hf run to answer',
+        30_000,
+      );
+      const policyFile = join(config, 'policy.yaml');
+      const original = readFileSync(policyFile, 'utf8');
+
+      // A value of the wrong type: refused before anything is written.
+      const bad = await runHf([
+        '--home',
+        home,
+        '--config',
+        config,
+        'policy',
+        'set',
+        'policy.restrictedInstruments',
+        '5',
+      ]);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/refused, nothing changed: .*policy\.yaml: restrictedInstruments/);
+      expect(readFileSync(policyFile, 'utf8')).toBe(original);
+
+      // Every traded symbol restricted: applied by the running process, the next orders of any strategy are denied.
+      const set = await runHf([
+        '--home',
+        home,
+        '--config',
+        config,
+        'policy',
+        'set',
+        'policy.restrictedInstruments',
+        '[AAPL]',
+      ]);
+      expect(set.stderr).toBe('');
+      expect(set.stdout).toMatch(/applied by the running process as version 3/);
+      expect(readFileSync(policyFile, 'utf8')).toMatch(/restrictedInstruments:[^\n]*\n?[^\n]*AAPL/);
+      await waitFor(
+        async () => {
+          const s = await callChannel<Summary>(socket, 'GET', '/api/summary');
+          return (s.denials.RISK_RESTRICTED_INSTRUMENT ?? 0) > 0 ? true : undefined;
+        },
+        'orders denied RISK_RESTRICTED_INSTRUMENT',
+        90_000,
+      );
+
+      // A broken edit straight in the file: the watcher refuses it, the running policy stays (no new version).
+      writeFileSync(policyFile, 'restrictedInstruments: [unclosed\n');
+      await new Promise((r) => setTimeout(r, 600));
+      const history = await runHf(['--home', home, 'policy', 'history']);
+      const versions = history.stdout.trim().split('\n');
+      expect(versions.map((line) => line.trim().split(/\s+/).at(-1))).toEqual(['start', 'start', 'edit']);
+
+      // Roll back to the policy the process started with (version 2: policy.yaml at start).
+      const rollback = await runHf(['--home', home, 'policy', 'rollback', '2']);
+      expect(rollback.stdout).toMatch(/policy\.yaml version 2 written back and applied as version 4/);
+      expect(readFileSync(policyFile, 'utf8')).toBe(original);
+      const show = await runHf(['--home', home, '--config', config, 'policy', 'show']);
+      expect(show.stdout).toMatch(/# policy\.yaml: version 4 in force/);
+    } finally {
+      run.child.kill('SIGTERM');
+      await run.exited;
+    }
+  }, 180_000);
+});
