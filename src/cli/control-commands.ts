@@ -236,6 +236,36 @@ export async function feedCommand(
   return 2;
 }
 
+/**
+ * `hf trading-state show | set <ACTIVE|REDUCING|HALTED> [--strategy S]`: the operator's trading state
+ * (`policy:trading_state`), firm-wide or for one strategy: how a state a drawdown band set is released.
+ */
+export async function tradingStateCommand(
+  paths: CliPaths,
+  io: CliIo,
+  action: string,
+  state: string | undefined,
+  strategy: string | undefined,
+): Promise<number> {
+  if (action === 'show') {
+    const { state: control, where } = await getControl(paths);
+    const set = control[ControlKeys.tradingState] ?? {};
+    const entries = Object.entries(set);
+    if (entries.length === 0) io.out('no operator trading state set (the risk engine decides)');
+    for (const [field, value] of entries)
+      io.out(`${field === 'firm' ? 'firm' : `strategy ${field}`}: ${value}`);
+    if (where === 'file') io.out('(no running process)');
+    return 0;
+  }
+  if (action !== 'set' || state === undefined || !['ACTIVE', 'REDUCING', 'HALTED'].includes(state)) {
+    io.err('hf trading-state: show, or set ACTIVE|REDUCING|HALTED [--strategy S]');
+    return 2;
+  }
+  const t = await setControl(paths, ControlKeys.tradingState, strategy ?? 'firm', state);
+  io.out(`${strategy ? `strategy ${strategy}` : 'firm'} trading state ${state} (${whereText(t.where)})`);
+  return 0;
+}
+
 /** Exit codes: 0 clean, 1 breaks found, 2 error (nothing to reconcile against). */
 export async function reconcileCommand(paths: CliPaths, io: CliIo, json: boolean): Promise<number> {
   let report: ReconciliationReport;

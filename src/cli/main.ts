@@ -5,6 +5,7 @@ import { ConfigError } from '../common/errors.ts';
 import { resolvePaths, processIo, type CliIo } from './context.ts';
 import {
   feedCommand,
+  tradingStateCommand,
   killSwitchCommand,
   reconcileCommand,
   routeOverrideCommand,
@@ -120,6 +121,18 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .argument('[target]')
     .action(async (action: string, venue?: string, target?: string) =>
       setExit(await routeOverrideCommand(paths(), io, action, venue, target)),
+    );
+
+  program
+    .command('trading-state')
+    .description(
+      'the operator trading state, firm-wide or per strategy (policy:trading_state): show | set <STATE>',
+    )
+    .argument('<action>', 'show | set')
+    .argument('[state]', 'ACTIVE | REDUCING | HALTED')
+    .option('--strategy <id>', 'one strategy instead of the firm')
+    .action(async (action: string, state: string | undefined, o: { strategy?: string }) =>
+      setExit(await tradingStateCommand(paths(), io, action, state, o.strategy)),
     );
 
   program

@@ -28,6 +28,11 @@ export const ControlKeys = {
   strategyEnabled: 'strategy:enabled',
   /** field `<VENUE>` = `<target venue>` */
   routeOverride: 'policy:route_override',
+  /**
+   * field `firm` or `<strategy id>` = `ACTIVE` | `REDUCING` | `HALTED`: an operator's trading state (how a state a
+   * drawdown band set is released, or a strategy restricted by hand)
+   */
+  tradingState: 'policy:trading_state',
   /** field `<VENUE>` = `on` | `off`: latency-aware routing for the venue (overrides registry.yaml) */
   latencyRouting: 'policy:latency_routing',
   /** field `<instrument id>` = `primary` | `backup`: which market-data source an instrument uses */

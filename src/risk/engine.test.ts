@@ -769,6 +769,22 @@ describe('control plane and trading state', () => {
     expect(desk.submit({ side: 'buy', quantity: 10, price: 101 })).toBe('PASS');
   });
 
+  it('obeys an operator trading state on the control plane (policy:trading_state), firm-wide or per strategy', async () => {
+    const desk = new Desk();
+    await desk.bus.control.set(ControlKeys.tradingState, 'firm', 'HALTED');
+    expect(desk.engine.state()).toBe('HALTED');
+    expect(desk.submit()).toBe('RISK_TRADING_HALTED');
+    await desk.bus.control.set(ControlKeys.tradingState, 'firm', 'sideways'); // not a state: ignored
+    expect(desk.engine.state()).toBe('HALTED');
+    await desk.bus.control.set(ControlKeys.tradingState, 'firm', 'ACTIVE');
+    expect(desk.submit({ price: 99 })).toBe('PASS');
+    await desk.bus.control.set(ControlKeys.tradingState, 'sma-cross', 'REDUCING');
+    expect(desk.engine.strategyTradingState('sma-cross')).toBe('REDUCING');
+    expect(desk.engine.strategyTradingState('market-maker')).toBe('ACTIVE');
+    await desk.bus.control.set(ControlKeys.tradingState, 'sma-cross', 'ACTIVE');
+    expect(desk.engine.strategyTradingState('sma-cross')).toBe('ACTIVE');
+  });
+
   it('starts in the configured trading state', () => {
     const desk = new Desk({ risk: { tradingState: 'HALTED' } });
     expect(desk.engine.state()).toBe('HALTED');

@@ -370,6 +370,8 @@ export class RiskEngine {
     this.started = true;
     const control = this.bus.control;
     this.killSwitch = control.get(ControlKeys.killSwitch, 'enabled') === 'true';
+    for (const [field, value] of Object.entries(control.getAll(ControlKeys.tradingState)))
+      this.applyOperatorState(field, value);
     this.subscriptions.push(
       control.onChange(this.onControlChange),
       this.bus.subscribe(Streams.ordersIncoming, 'risk', this.onCommand),
@@ -1187,6 +1189,10 @@ export class RiskEngine {
   }
 
   private readonly onControlChange = (key: string, field: string, value: string | undefined): void => {
+    if (key === ControlKeys.tradingState) {
+      this.applyOperatorState(field, value);
+      return;
+    }
     if (key !== ControlKeys.killSwitch || field !== 'enabled') return;
     const engaged = value === 'true';
     if (engaged === this.killSwitch) return;
@@ -1195,6 +1201,18 @@ export class RiskEngine {
       state: this.state(),
     });
   };
+
+  /** `policy:trading_state`: `firm` sets the firm's state, any other field that strategy's own state. */
+  private applyOperatorState(field: string, value: string | undefined): void {
+    if (value === undefined) return;
+    if (!(TRADING_STATES as readonly string[]).includes(value)) {
+      this.logger.warn('ignored trading state: not ACTIVE, REDUCING or HALTED', { field, value });
+      return;
+    }
+    const state = value as TradingState;
+    if (field === 'firm') this.setTradingState(state);
+    else this.setStrategyTradingState(field, state, 'operator');
+  }
 
   // ---- strategies ----
 

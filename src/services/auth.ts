@@ -64,6 +64,7 @@ export function controlPermission(key: string): Permission | undefined {
     case 'policy:latency_routing':
       return 'routeOverride';
     case 'feed:active':
+    case 'policy:trading_state':
       return 'limits';
     default:
       return undefined;
