@@ -31,7 +31,7 @@ import {
 } from '../feeds/files/index.ts';
 import { Kernel } from '../kernel/kernel.ts';
 import { Accounts } from '../ledger/index.ts';
-import { fromMinor, type InstrumentId, type OrderFilled } from '../model/index.ts';
+import { currencyDecimals, fromMinor, type InstrumentId, type OrderFilled } from '../model/index.ts';
 import { loadPolicyConfig, loadRiskConfig } from '../risk/index.ts';
 import { StrategiesConfigSchema, type StrategyClass } from '../strategy/index.ts';
 import { DecimatingSeries, TradeBook, type ClosedTrade } from './trades.ts';
@@ -411,7 +411,7 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
 
   // ---- the ledger's word on cash and positions (exact), marked at the last prices ----
   const ledger = kernel.ledger.ledger;
-  const decimals = currencyDecimalsOf(currency);
+  const decimals = currencyDecimals(currency);
   const ledgerCash = fromMinor(ledger.balance(Accounts.cash(currency)), decimals);
   const positions: OpenPosition[] = [];
   let marked = 0;
@@ -489,10 +489,6 @@ export async function runBacktest(options: BacktestOptions): Promise<BacktestRes
 function round(value: number, decimals: number): number {
   const scale = 10 ** decimals;
   return Math.round(value * scale) / scale;
-}
-
-function currencyDecimalsOf(currency: string): number {
-  return ['JPY', 'KRW'].includes(currency) ? 0 : 2;
 }
 
 /**

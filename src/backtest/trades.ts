@@ -107,11 +107,6 @@ export class TradeBook {
   closed(): readonly ClosedTrade[] {
     return this.done;
   }
-
-  /** Trades still open (no exit yet). */
-  openCount(): number {
-    return this.open.size;
-  }
 }
 
 /**

@@ -7,7 +7,7 @@ import { isAbsolute, join } from 'node:path';
 import type { Bus, Subscription } from '../common/bus.ts';
 import type { Clock } from '../common/clock.ts';
 import type { Logger } from '../common/logging.ts';
-import type { FeedSource, FeedsConfig, Registry } from '../common/registry.ts';
+import { FeedsConfigSchema, type FeedSource, type FeedsConfig, type Registry } from '../common/registry.ts';
 import { ControlKeys } from '../common/topics.ts';
 import { readDataFile, type RecordedData } from '../feeds/files/index.ts';
 import { IngestPipeline, SyntheticFeed, type FeedMessage, type FeedStatus } from '../marketdata/index.ts';
@@ -33,16 +33,8 @@ interface RunningSource {
   stop(): void;
 }
 
-const DEFAULT_FEEDS: FeedsConfig = {
-  sources: { synthetic: { kind: 'synthetic', seedOffset: 0, speed: 1 } },
-  instruments: {},
-  staleAfterMs: 5000,
-  failback: 'manual',
-  failbackAfterMs: 30_000,
-  candles: ['1m'],
-  priceBand: 0.2,
-  throttleMs: 0,
-};
+/** No `feeds` section: the synthetic market for every instrument, with the schema's defaults. */
+const DEFAULT_FEEDS: FeedsConfig = FeedsConfigSchema.parse({ sources: { synthetic: { kind: 'synthetic' } } });
 
 export class FeedHub {
   readonly pipeline: IngestPipeline;

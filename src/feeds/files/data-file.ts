@@ -12,6 +12,7 @@
 // bars the row's time (`barTime: 'close'`, the default) or the row's time plus the timeframe (`barTime: 'open'`).
 
 import { closeSync, openSync, readSync } from 'node:fs';
+import { timeframeMicros } from '../../marketdata/config.ts';
 import type { Bar, InstrumentId, QuoteTick, TradeTick } from '../../model/index.ts';
 
 export type DataFileFormat = 'yahoo' | 'bars-csv' | 'ticks-csv';
@@ -142,16 +143,6 @@ function detect(header: string, format: DataFileFormat | 'auto', file: string): 
   }
 }
 
-function digits(text: string, start: number, length: number): number {
-  let value = 0;
-  for (let i = start; i < start + length; i++) {
-    const c = text.charCodeAt(i) - 48;
-    if (c < 0 || c > 9) return NaN;
-    value = value * 10 + c;
-  }
-  return value;
-}
-
 /**
  * Parses `YYYY-MM-DD`, `YYYY-MM-DD[T ]hh:mm[:ss[.ffffff]]`, `YYYYMMDD` or `dd/mm/yyyy[ hh:mm:ss]` as UTC unix µs.
  * Returns NaN when the text is none of these. `time` (a separate column `hh:mm[:ss]`) is added when given.
@@ -163,19 +154,19 @@ export function parseTimestamp(text: string, time?: string): number {
   let day: number;
   let rest: string;
   if (t.length >= 10 && t[4] === '-' && t[7] === '-') {
-    year = digits(t, 0, 4);
-    month = digits(t, 5, 2);
-    day = digits(t, 8, 2);
+    year = digitsAt(t, 0, 4);
+    month = digitsAt(t, 5, 2);
+    day = digitsAt(t, 8, 2);
     rest = t.slice(10);
   } else if (t.length >= 10 && t[2] === '/' && t[5] === '/') {
-    day = digits(t, 0, 2);
-    month = digits(t, 3, 2);
-    year = digits(t, 6, 4);
+    day = digitsAt(t, 0, 2);
+    month = digitsAt(t, 3, 2);
+    year = digitsAt(t, 6, 4);
     rest = t.slice(10);
   } else if (t.length === 8) {
-    year = digits(t, 0, 4);
-    month = digits(t, 4, 2);
-    day = digits(t, 6, 2);
+    year = digitsAt(t, 0, 4);
+    month = digitsAt(t, 4, 2);
+    day = digitsAt(t, 6, 2);
     rest = '';
   } else return NaN;
   if (!(month >= 1 && month <= 12 && day >= 1 && day <= 31)) return NaN;
@@ -207,14 +198,6 @@ export function timeframeOf(stepMicros: number): string {
   for (const [unit, size] of units)
     if (stepMicros >= size && stepMicros % size === 0) return `${stepMicros / size}${unit}`;
   return '1s';
-}
-
-const TIMEFRAME = /^([1-9][0-9]*)(s|m|h|d|w)$/;
-const UNIT: Readonly<Record<string, number>> = { s: 1e6, m: 6e7, h: 3.6e9, d: DAY_MICROS, w: 7 * DAY_MICROS };
-
-function timeframeMicros(timeframe: string): number | undefined {
-  const m = TIMEFRAME.exec(timeframe);
-  return m ? Number(m[1]) * (UNIT[m[2] ?? ''] ?? NaN) : undefined;
 }
 
 export function emptySummary(file: string): DataFileSummary {
