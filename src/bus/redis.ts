@@ -24,7 +24,7 @@ import { LiveClock, type Clock } from '../common/clock.ts';
 import type { ReasonCode } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/logging.ts';
 import { checkWith, schemaForStream, type MessageCheck } from '../common/message-schemas.ts';
-import { CONTROL_KEYS, Streams } from '../common/topics.ts';
+import { CONTROL_KEYS, PolicyDocumentsKey, Streams } from '../common/topics.ts';
 import { maskUrl } from '../common/url.ts';
 import type { Alert, AlertSeverity } from '../model/index.ts';
 import { RedisControlPlane } from './redis-control.ts';
@@ -945,7 +945,7 @@ export class RedisBus implements Bus {
       subscriber,
       keyPrefix: settings.keyPrefix,
       database: command.options.db ?? 0,
-      keys: CONTROL_KEYS,
+      keys: [...CONTROL_KEYS, PolicyDocumentsKey],
       pollIntervalMs: settings.controlPollMs,
       logger: this.logger.child('control'),
     });

@@ -109,6 +109,7 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
     processName: `run-${hostname()}`,
     recordDir: join(paths.home, 'recordings'),
     watchPolicy: true,
+    policyStore: accessOpening,
   });
   const accessStore: Store = await accessOpening;
   const access = new AccessControl(accessStore);

@@ -128,7 +128,8 @@ export async function serviceCommand(
     retryForever: true,
   });
   let store: Store | undefined;
-  if (databaseUrl && NEEDS_DATABASE.has(service)) {
+  // risk runs without PostgreSQL; given DATABASE_URL it numbers, keeps and audits policy versions there.
+  if (databaseUrl && (NEEDS_DATABASE.has(service) || service === 'risk')) {
     logger.info(`opening ${maskUrl(databaseUrl)}`);
     store = await PostgresStore.open(databaseUrl, {
       logger: logger.child('store'),
@@ -228,7 +229,8 @@ export async function serviceCommand(
       configDir: paths.configDir,
       clock,
       bus,
-      ...(store ? { store } : {}),
+      ...(store && service !== 'risk' ? { store } : {}),
+      ...(store ? { policyStore: store } : {}),
       seed: options.seed,
       logger,
       components,

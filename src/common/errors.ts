@@ -35,6 +35,8 @@ export const Reasons = {
   RISK_VAR_MODEL:
     'VaR/ES could not be computed (covariance not factorable or not finite): previous figures kept',
   RISK_DRAWDOWN_BAND: 'drawdown crossed a policy band: trading state moved to REDUCING or HALTED',
+  RISK_CAP_BELOW_EXPOSURE:
+    'a reloaded cap is below the exposure it caps: that scope is REDUCING (what shrinks it passes) until back under',
   RISK_STRATEGY_DRAWDOWN: 'strategy is REDUCING or HALTED by a drawdown band (or an operator)',
   // OMS
   OMS_UNKNOWN_ORDER: 'no such order in the OMS',
@@ -118,7 +120,8 @@ export const Reasons = {
   // operations
   OPS_STRATEGY_ERROR: 'a strategy threw and was stopped',
   OPS_POLICY_APPLIED: 'an edited risk.yaml / policy.yaml was validated and applied without a restart',
-  OPS_POLICY_INVALID: 'an edited risk.yaml / policy.yaml was refused (file, key, problem); the running policy stays',
+  OPS_POLICY_INVALID:
+    'an edited risk.yaml / policy.yaml was refused (file, key, problem); the running policy stays',
   OPS_KILL_SWITCH_ON: 'kill switch engaged',
   OPS_KILL_SWITCH_OFF: 'kill switch released',
   OPS_RECONCILIATION_BREAK: 'reconciliation found breaks',

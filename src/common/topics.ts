@@ -41,3 +41,12 @@ export const ControlKeys = {
 
 export type ControlKey = (typeof ControlKeys)[keyof typeof ControlKeys];
 export const CONTROL_KEYS: readonly ControlKey[] = Object.values(ControlKeys);
+
+/**
+ * The policy documents in force across the fleet: field `risk.yaml` / `policy.yaml` = JSON
+ * `{version, file, content, cause, actor, tsMs}`. Written by `hf policy set|rollback`, the API and an edit of the
+ * file (src/kernel/policy-watch.ts), which validates first; every process with a risk engine applies each new
+ * version on the change notification, and a process that starts adopts what is here. Not one of CONTROL_KEYS:
+ * `/control` and `redis-cli HSET` of raw documents bypass validation (a receiver still refuses a bad one).
+ */
+export const PolicyDocumentsKey = 'policy:documents';

@@ -38,7 +38,7 @@ import {
 } from '../risk/index.ts';
 import { MarketRecorder } from '../store/recording.ts';
 import { PolicyWatcher } from './policy-watch.ts';
-import type { Store } from '../store/store.ts';
+import type { PolicyVersionStore, Store } from '../store/store.ts';
 import {
   StrategiesConfigSchema,
   StrategyEngine,
@@ -99,6 +99,8 @@ export interface KernelOptions {
   readonly recordDir?: string;
   /** Watch risk.yaml and policy.yaml and apply valid edits to the running risk engine (src/kernel/policy-watch.ts). */
   readonly watchPolicy?: boolean;
+  /** Where policy versions are numbered, kept and audited (the access store); may still be opening. */
+  readonly policyStore?: PolicyVersionStore | Promise<PolicyVersionStore | undefined>;
 }
 
 export interface ComponentHealth {
@@ -140,6 +142,7 @@ export class Kernel {
   policy: PolicyWatcher | undefined;
   readonly configDir: string;
   private readonly watchPolicy: boolean;
+  private readonly policyStore: KernelOptions['policyStore'];
   /** Market-data recording, when the kernel was given a recordDir. */
   readonly recorder: MarketRecorder | undefined;
 
@@ -173,6 +176,7 @@ export class Kernel {
     this.components = new Set(options.components ?? KERNEL_COMPONENTS);
     this.configDir = options.configDir;
     this.watchPolicy = options.watchPolicy ?? false;
+    this.policyStore = options.policyStore;
     this.recorder = options.recordDir
       ? new MarketRecorder({
           dir: options.recordDir,
@@ -382,6 +386,7 @@ export class Kernel {
         bus: this.bus,
         clock: this.clock,
         logger: this.logger.child('policy'),
+        store: this.policyStore,
       });
       this.policy.start();
     }

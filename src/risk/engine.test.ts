@@ -587,6 +587,55 @@ describe('policy', () => {
     expect(desk.submit({ quantity: 1002, price: 50 })).toBe('PASS');
   });
 
+  it('moves a scope to REDUCING, and says so, when a reload sets its cap below the exposure', () => {
+    const desk = new Desk();
+    const alerts: { code: string; message: string }[] = [];
+    desk.bus.subscribe(Streams.alerts, 'test', (a) => {
+      alerts.push(a);
+    });
+    for (const id of [AAPL, MSFT]) desk.trade(id, 100);
+    desk.fill({ side: 'buy', quantity: 1000, price: 100 }); // technology gross and net 100,000
+    expect(desk.engine.capsBelowExposure()).toEqual([]);
+
+    desk.engine.updatePolicy(parsePolicyConfig({ sectors: { technology: { maxNetExposure: 60_000 } } }));
+    expect(desk.engine.capsBelowExposure()).toEqual([
+      {
+        scope: 'sector',
+        name: 'technology',
+        measure: 'net',
+        exposure: 100_000,
+        cap: 60_000,
+        reason: 'RISK_SECTOR_EXPOSURE',
+      },
+    ]);
+    const said = alerts.filter((a) => a.code === 'RISK_CAP_BELOW_EXPOSURE');
+    expect(said).toHaveLength(1);
+    expect(said[0]?.message).toBe(
+      'policy.yaml: sector technology net exposure 100000 USD is above the new cap 60000: sector technology is REDUCING (orders that shrink it pass, orders that grow it are denied RISK_SECTOR_EXPOSURE)',
+    );
+    expect(desk.engine.snapshot().capsBelowExposure).toHaveLength(1);
+    // Growing it is denied, by the cap's own reason; shrinking it passes; other sectors trade as before.
+    expect(desk.submit({ instrument: MSFT, quantity: 1 })).toBe('RISK_SECTOR_EXPOSURE');
+    expect(desk.submit({ side: 'sell', quantity: 300 })).toBe('PASS');
+    expect(desk.submit({ instrument: JPM, quantity: 10 })).toBe('PASS');
+    // The sell fills (70,000: still above), 200 more (50,000): back under the cap, growing passes again.
+    desk.fill({ side: 'sell', quantity: 300, price: 100, order: 'o-2' });
+    desk.fill({ side: 'sell', quantity: 200, price: 100 });
+    expect(desk.engine.capsBelowExposure()).toEqual([]);
+    expect(desk.submit({ instrument: MSFT, quantity: 1 })).toBe('PASS');
+
+    // A position limit below the position: the instrument is REDUCING.
+    desk.engine.updateRisk(parseRiskConfig({ ...BASE_RISK, instruments: { AAPL: { maxPosition: 100 } } }));
+    expect(desk.engine.capsBelowExposure().map((c) => `${c.scope} ${c.name} ${c.measure}`)).toEqual([
+      'instrument AAPL.SIM-A position',
+    ]);
+    expect(alerts.filter((a) => a.code === 'RISK_CAP_BELOW_EXPOSURE').at(-1)?.message).toMatch(
+      /^risk\.yaml: instrument AAPL\.SIM-A position 500 is above the new cap 100: .*RISK_POSITION_LIMIT\)$/,
+    );
+    expect(desk.submit({ quantity: 1 })).toBe('RISK_POSITION_LIMIT');
+    expect(desk.submit({ side: 'sell', quantity: 10 })).toBe('PASS');
+  });
+
   it("keeps an operator's trading state across a reload unless the file's own state changes", () => {
     const desk = new Desk();
     desk.engine.setTradingState('REDUCING');

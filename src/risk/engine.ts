@@ -147,8 +147,25 @@ export interface DrawdownReport {
   readonly bandsCrossed: number;
 }
 
+/**
+ * A cap set below the exposure it caps (a hot reload may do that): the scope is REDUCING — orders that shrink the
+ * exposure pass, orders that grow it are denied with the cap's reason — until the exposure is back under the cap.
+ */
+export interface CapBelowExposure {
+  readonly scope: 'strategy' | 'sector' | 'region' | 'instrument';
+  readonly name: string;
+  readonly measure: 'gross' | 'net' | 'position';
+  /** baseCurrency (a position: units), positions plus open orders as the caps count them. */
+  readonly exposure: number;
+  readonly cap: number;
+  /** The denial reason of an order that would grow it. */
+  readonly reason: ReasonCode;
+}
+
 export interface RiskSnapshot {
   readonly state: TradingState;
+  /** Scopes whose cap is below their exposure: REDUCING for that scope only. */
+  readonly capsBelowExposure: readonly CapBelowExposure[];
   /** The configured / operator-set state; `state` is HALTED while the kill switch is engaged. */
   readonly tradingState: TradingState;
   readonly killSwitch: boolean;
@@ -424,12 +441,84 @@ export class RiskEngine {
     this.revalue();
     // An operator's setTradingState survives a reload unless the file's own state changed.
     if (risk.tradingState !== previous.tradingState) this.setTradingState(risk.tradingState);
+    this.reportCapsBelowExposure('risk.yaml');
   }
 
   /** Replaces the policy (hot reload). Throws ConfigError, keeping the old policy, if it does not fit the registry. */
   updatePolicy(policy: PolicyConfig): void {
     this.rules = this.buildRules(this.risk, policy);
     this.policy = policy;
+    this.reportCapsBelowExposure('policy.yaml');
+  }
+
+  /**
+   * Every cap now below the exposure it caps (positions plus open orders, at the marks). Such a scope is REDUCING:
+   * the checks deny what grows it and pass what shrinks it.
+   */
+  capsBelowExposure(): CapBelowExposure[] {
+    const out: CapBelowExposure[] = [];
+    const over = (
+      scope: CapBelowExposure['scope'],
+      name: string,
+      measure: CapBelowExposure['measure'],
+      exposure: number,
+      cap: number,
+      reason: ReasonCode,
+    ): void => {
+      if (exposure > cap + 1e-6) out.push({ scope, name, measure, exposure: round2(exposure), cap, reason });
+    };
+    for (const s of this.portfolio.strategies.values()) {
+      const limits = this.limitsOf(s.id);
+      over('strategy', s.id, 'gross', s.gross, limits.maxGrossExposure, 'RISK_STRATEGY_GROSS_EXPOSURE');
+      over(
+        'strategy',
+        s.id,
+        'net',
+        Math.max(s.netLong, -s.netShort),
+        limits.maxNetExposure,
+        'RISK_STRATEGY_NET_EXPOSURE',
+      );
+    }
+    const groups = [
+      [
+        'sector',
+        this.portfolio.sectors,
+        this.policy.sectors,
+        this.policy.sectorDefaults,
+        'RISK_SECTOR_EXPOSURE',
+      ],
+      [
+        'region',
+        this.portfolio.regions,
+        this.policy.regions,
+        this.policy.regionDefaults,
+        'RISK_REGION_EXPOSURE',
+      ],
+    ] as const;
+    for (const [scope, exposures, caps, defaults, reason] of groups)
+      for (const g of exposures.values()) {
+        const cap: ExposureCap = caps[g.name] ?? defaults;
+        if (cap.maxGrossExposure !== undefined)
+          over(scope, g.name, 'gross', g.gross, cap.maxGrossExposure, reason);
+        if (cap.maxNetExposure !== undefined)
+          over(scope, g.name, 'net', Math.max(g.netLong, -g.netShort), cap.maxNetExposure, reason);
+      }
+    for (const rules of this.rules.values()) {
+      const e = rules.exposure;
+      const largest = Math.max(e.position + e.openBuy, -(e.position - e.openSell));
+      over('instrument', rules.instrument.id, 'position', largest, rules.maxPosition, 'RISK_POSITION_LIMIT');
+    }
+    return out;
+  }
+
+  /** After a reload: one RISK_CAP_BELOW_EXPOSURE warning per scope the new limits put in REDUCING. */
+  private reportCapsBelowExposure(file: string): void {
+    for (const c of this.capsBelowExposure())
+      this.alert(
+        'warning',
+        'RISK_CAP_BELOW_EXPOSURE',
+        `${file}: ${c.scope} ${c.name} ${c.measure} ${c.measure === 'position' ? '' : 'exposure '}${c.exposure}${c.measure === 'position' ? '' : ` ${this.risk.baseCurrency}`} is above the new cap ${c.cap}: ${c.scope} ${c.name} is REDUCING (orders that shrink it pass, orders that grow it are denied ${c.reason})`,
+      );
   }
 
   /** A strategy's own trading state (a drawdown band's, or an operator's); ACTIVE unless restricted. */
@@ -1461,6 +1550,7 @@ export class RiskEngine {
     const fills = this.portfolio.fills;
     return {
       state: this.state(),
+      capsBelowExposure: this.capsBelowExposure(),
       tradingState: this.tradingState,
       killSwitch: this.killSwitch,
       baseCurrency: this.risk.baseCurrency,

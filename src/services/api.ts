@@ -2,10 +2,11 @@
 // orders, fills, positions, risk, strategies and control state. The same routes, plus control mutations,
 // are served on the local control channel (a Unix socket only this machine's user can open).
 
-import Fastify, { type FastifyInstance } from 'fastify';
-import { CONTROL_KEYS, Streams } from '../common/topics.ts';
+import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
+import { CONTROL_KEYS } from '../common/topics.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import { summarize } from '../kernel/summary.ts';
+import { cliActor, describePolicyChange, isPolicyFile, type PolicyActor } from '../kernel/policy-watch.ts';
 import { toOrderRecord } from '../kernel/kernel.ts';
 import { isOpen, type ClientOrderId, type OrderFilled } from '../model/index.ts';
 import type { OrderRecord } from '../store/store.ts';
@@ -145,35 +146,46 @@ export function buildApi(kernel: Kernel, options: ApiOptions): FastifyInstance {
   app.get('/api/policy', async (_request, reply) => {
     const policy = kernel.policy;
     if (!policy) return reply.code(404).send(noPolicy);
-    const latest: Record<string, { version: number; content: string }> = {};
-    for (const v of policy.history()) latest[v.file] = { version: v.version, content: v.content };
-    return latest;
+    return policy.inForce();
   });
-  app.get('/api/policy/history', async (_request, reply) =>
-    kernel.policy
-      ? kernel.policy
-          .history()
-          .map(({ version, file, appliedAt, cause }) => ({ version, file, appliedAt, cause }))
-      : reply.code(404).send(noPolicy),
-  );
+  app.get('/api/policy/history', async (_request, reply) => {
+    const policy = kernel.policy;
+    if (!policy) return reply.code(404).send(noPolicy);
+    const versions = await policy.history();
+    return versions.map((v, i) => {
+      const previous = versions.slice(0, i).findLast((p) => p.file === v.file);
+      return {
+        version: v.version,
+        file: v.file,
+        tsMs: v.tsMs,
+        cause: v.cause,
+        actor: v.actor,
+        change: describePolicyChange(previous?.content, v.content),
+      };
+    });
+  });
   if (options.allowControl) {
+    // Who made the change: the caller's user (a token, a session), else the local operator on the socket.
+    const actorOf = (request: FastifyRequest): PolicyActor => {
+      const principal = (request as { principal?: { user: string; via: string } | null }).principal;
+      return principal ? { actor: principal.user, via: principal.via } : cliActor();
+    };
     app.post('/policy/apply', async (request, reply) => {
       const policy = kernel.policy;
       if (!policy) return reply.code(404).send(noPolicy);
       const file = (request.body as { file?: unknown } | undefined)?.file;
-      if (file !== 'risk.yaml' && file !== 'policy.yaml')
-        return reply.code(400).send({ error: 'file: risk.yaml or policy.yaml' });
-      const before = policy.history().length;
-      const problems: string[] = [];
-      const listener = kernel.bus.subscribe(Streams.alerts, `policy-apply-${Date.now()}`, (a) => {
-        if (a.code === 'OPS_POLICY_INVALID') problems.push(a.message);
-      });
-      const applied = policy.apply(file);
-      await kernel.bus.flush();
-      listener.unsubscribe();
-      if (problems.length > 0) return reply.code(400).send({ applied: false, error: problems[0] });
-      const latest = policy.history()[policy.history().length - 1];
-      return { applied, version: applied || policy.history().length > before ? latest?.version : undefined };
+      if (!isPolicyFile(file)) return reply.code(400).send({ error: 'file: risk.yaml or policy.yaml' });
+      try {
+        const published = await policy.apply(file, actorOf(request));
+        await kernel.bus.flush();
+        return {
+          applied: published !== undefined,
+          version: published?.version ?? policy.inForce()[file].version,
+          capsBelowExposure: kernel.risk.capsBelowExposure(),
+        };
+      } catch (error) {
+        return reply.code(400).send({ applied: false, error: (error as Error).message });
+      }
     });
     app.post('/policy/rollback', async (request, reply) => {
       const policy = kernel.policy;
@@ -182,9 +194,8 @@ export function buildApi(kernel: Kernel, options: ApiOptions): FastifyInstance {
       if (typeof version !== 'number' || !Number.isInteger(version))
         return reply.code(400).send({ error: 'version: an integer' });
       try {
-        const restored = policy.rollback(version);
-        const latest = policy.history()[policy.history().length - 1];
-        return { restored: restored.version, file: restored.file, version: latest?.version };
+        const { restored, version: applied } = await policy.rollback(version, actorOf(request));
+        return { restored: restored.version, file: restored.file, version: applied };
       } catch (error) {
         return reply.code(400).send({ error: (error as Error).message });
       }

@@ -237,7 +237,7 @@ export const ROUTE_SPECS: readonly RouteSpec[] = [
     method: 'GET',
     url: '/api/policy/history',
     summary:
-      'Every applied version of risk.yaml and policy.yaml since the process started (hf policy history)',
+      "Every version of risk.yaml and policy.yaml, the fleet's from the store: number, file, time, cause, who, what changed (hf policy history)",
     tag: 'risk',
     access: 'read',
     querystring: NO_QUERY,
@@ -246,7 +246,8 @@ export const ROUTE_SPECS: readonly RouteSpec[] = [
   {
     method: 'POST',
     url: '/policy/apply',
-    summary: 'Validates the file as it is on disk and applies it now (hf policy set)',
+    summary:
+      'Validates the file as it is on disk, applies it, numbers, audits and announces it to every process (hf policy set); lists the caps now below their exposure',
     tag: 'risk',
     access: 'limits',
     querystring: NO_QUERY,

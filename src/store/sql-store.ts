@@ -22,6 +22,7 @@ import type {
   ControlAuditEntry,
   ControlAuditRecord,
   OrderRecord,
+  PolicyVersionRecord,
   ReconciliationRun,
   Store,
   StoredEvent,
@@ -606,6 +607,55 @@ export class SqlStore implements Store {
         entry.remote,
       ],
     );
+  }
+
+  async appendPolicyVersion(record: PolicyVersionRecord): Promise<boolean> {
+    const { rows } = await this.driver.query(
+      `INSERT INTO policy_versions (version, file, content, cause, actor, replaces, ts_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (version) DO NOTHING RETURNING version`,
+      [
+        record.version,
+        record.file,
+        record.content,
+        record.cause,
+        record.actor,
+        record.replaces,
+        Math.round(record.tsMs),
+      ],
+    );
+    return rows.length === 1;
+  }
+
+  async loadPolicyVersions(after = 0): Promise<PolicyVersionRecord[]> {
+    const { rows } = await this.driver.query<{
+      version: unknown;
+      file: PolicyVersionRecord['file'];
+      content: string;
+      cause: PolicyVersionRecord['cause'];
+      actor: string;
+      replaces: unknown;
+      ts_ms: unknown;
+    }>(
+      `SELECT version, file, content, cause, actor, replaces, ts_ms FROM policy_versions WHERE version > $1
+       ORDER BY version`,
+      [after],
+    );
+    return rows.map((r) => ({
+      version: toNumber(r.version),
+      file: r.file,
+      content: r.content,
+      cause: r.cause,
+      actor: r.actor,
+      replaces: r.replaces === null ? null : toNumber(r.replaces),
+      tsMs: toNumber(r.ts_ms),
+    }));
+  }
+
+  async latestPolicyVersion(): Promise<number> {
+    const { rows } = await this.driver.query<{ v: unknown }>(
+      'SELECT COALESCE(MAX(version), 0) AS v FROM policy_versions',
+    );
+    return toNumber(rows[0]?.v ?? 0);
   }
 
   async loadControlAudit(limit = 100): Promise<ControlAuditRecord[]> {

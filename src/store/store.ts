@@ -113,8 +113,30 @@ export interface ControlAuditRecord extends ControlAuditEntry {
   readonly id: number;
 }
 
+/** One applied version of risk.yaml or policy.yaml (migration 0004_policy_versions). */
+export interface PolicyVersionRecord {
+  readonly version: number;
+  readonly file: 'risk.yaml' | 'policy.yaml';
+  readonly content: string;
+  readonly cause: 'start' | 'edit' | 'set' | 'rollback';
+  readonly actor: string;
+  readonly replaces: number | null;
+  readonly tsMs: number;
+}
+
+/** The fleet's policy versions: numbered once across processes, kept with their content. */
+export interface PolicyVersionStore {
+  /** Stores the version; false when its number is taken (another process published first: take the next). */
+  appendPolicyVersion(record: PolicyVersionRecord): Promise<boolean>;
+  /** Oldest first; only versions above `after` when given. */
+  loadPolicyVersions(after?: number): Promise<PolicyVersionRecord[]>;
+  /** The highest version stored, 0 when none. */
+  latestPolicyVersion(): Promise<number>;
+  appendControlAudit(entry: ControlAuditEntry): Promise<void>;
+}
+
 /** Users, tokens and the control audit trail (migration 0003_access). */
-export interface AccessStore {
+export interface AccessStore extends PolicyVersionStore {
   /** Adds a user; false when the name is taken. */
   addUser(user: UserRecord): Promise<boolean>;
   /** Changes a user's role or disabled time; false when there is no such user. */

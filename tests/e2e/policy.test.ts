@@ -82,7 +82,11 @@ describe('hf policy', () => {
       await new Promise((r) => setTimeout(r, 600));
       const history = await runHf(['--home', home, 'policy', 'history']);
       const versions = history.stdout.trim().split('\n');
-      expect(versions.map((line) => line.trim().split(/\s+/).at(-1))).toEqual(['start', 'start', 'edit']);
+      expect(versions.map((line) => line.trim().split(/\s+/).at(-1))).toEqual(['start', 'start', 'set']);
+      // Who and what: the operator on the control socket, the key's old and new value.
+      expect(versions[2]).toMatch(
+        /^3 {2}policy\.yaml {2}\S+ {2}local:\S+ {2}restrictedInstruments: \[\] → \["AAPL"\] {2}set$/,
+      );
 
       // Roll back to the policy the process started with (version 2: policy.yaml at start).
       const rollback = await runHf(['--home', home, 'policy', 'rollback', '2']);
@@ -90,8 +94,21 @@ describe('hf policy', () => {
       expect(readFileSync(policyFile, 'utf8')).toBe(original);
       const show = await runHf(['--home', home, '--config', config, 'policy', 'show']);
       expect(show.stdout).toMatch(/# policy\.yaml: version 4 in force/);
-    } finally {
       run.child.kill('SIGTERM');
+      expect(await run.exited).toBe(0);
+      // The versions outlive the process: kept in the home's store, read without a running process.
+      const kept = await runHf(['--home', home, 'policy', 'history']);
+      expect(
+        kept.stdout
+          .trim()
+          .split('\n')
+          .map((line) => line.split('  ')[0]),
+      ).toEqual(['1', '2', '3', '4']);
+      expect(kept.stdout).toMatch(
+        /^4 {2}policy\.yaml {2}\S+ {2}local:\S+ {2}restrictedInstruments: \["AAPL"\] → \[\] {2}rollback$/m,
+      );
+    } finally {
+      if (run.child.exitCode === null) run.child.kill('SIGTERM');
       await run.exited;
     }
   }, 180_000);
