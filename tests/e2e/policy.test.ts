@@ -65,6 +65,7 @@ describe('hf policy', () => {
         'policy.restrictedInstruments',
         '[AAPL]',
       ]);
+      const returned = Date.now();
       expect(set.stderr).toBe('');
       expect(set.stdout).toMatch(/applied by the running process as version 3/);
       expect(readFileSync(policyFile, 'utf8')).toMatch(/restrictedInstruments:[^\n]*\n?[^\n]*AAPL/);
@@ -76,6 +77,23 @@ describe('hf policy', () => {
         'orders denied RISK_RESTRICTED_INSTRUMENT',
         90_000,
       );
+      // From a second after the command returned, no AAPL order reached the OMS (only validated orders do), while
+      // AAPL orders kept coming and being denied.
+      await new Promise((r) => setTimeout(r, Math.max(0, returned + 1000 - Date.now())));
+      const deniedAt = async () =>
+        (await callChannel<Summary>(socket, 'GET', '/api/summary')).denials.RISK_RESTRICTED_INSTRUMENT ?? 0;
+      const before = await deniedAt();
+      await waitFor(
+        async () => ((await deniedAt()) > before ? true : undefined),
+        'later AAPL denials',
+        60_000,
+      );
+      type Row = { instrumentId: string; tsInit: number };
+      const orders = await callChannel<Row[]>(socket, 'GET', '/api/orders?status=all&limit=10000');
+      expect(orders.length).toBeGreaterThan(0);
+      expect(
+        orders.filter((o) => o.instrumentId.startsWith('AAPL.') && o.tsInit > (returned + 1000) * 1000),
+      ).toEqual([]);
 
       // A broken edit straight in the file: the watcher refuses it, the running policy stays (no new version).
       writeFileSync(policyFile, 'restrictedInstruments: [unclosed\n');
