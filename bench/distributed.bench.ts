@@ -2,10 +2,11 @@
 // at 10,000 ticks/s), beside the same strategy embedded in one process on the MemoryBus at the same pacing.
 // Run: `node bin/run-ts.mjs bench/distributed.bench.ts`; uses REDIS_URL / DATABASE_URL, else private servers.
 // Env: RATE (ticks/s, 10,000), EVERY (an order on every EVERY-th quote, 5), WARMUP_SECONDS (5),
-// MIN_ACKS (measured acknowledgements at least, 20,000), EMBEDDED=0 skips the embedded run.
+// MIN_ACKS (measured acknowledgements at least, 20,000), EMBEDDED=0 skips the embedded run, PROFILE_SERVICES=<dir>
+// has each service write a CPU profile there.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -70,7 +71,13 @@ export default class TouchTakerStrategy extends Strategy {
 /** configs/ copied to a temp folder: only the bench strategy runs; its throttle and the exposure caps lifted. */
 function benchConfigDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'hf-distributed-bench-'));
-  copyFileSync(join(CONFIG_DIR, 'registry.yaml'), join(dir, 'registry.yaml'));
+  // Cash without end at the venues and in risk: in-flight buys commit buying power, and a denial or a venue
+  // rejection for funds would be measured as a missing acknowledgement, not as latency.
+  const registry = parse(readFileSync(join(CONFIG_DIR, 'registry.yaml'), 'utf8')) as {
+    venues: Record<string, { cash?: Record<string, number> }>;
+  };
+  for (const venue of Object.values(registry.venues)) venue.cash = { USD: 1e12 };
+  writeFileSync(join(dir, 'registry.yaml'), stringify(registry));
   // Restrictions stay; sector and region exposure caps are lifted like the strategy's own caps below.
   const policy = parse(readFileSync(join(CONFIG_DIR, 'policy.yaml'), 'utf8')) as Record<string, unknown>;
   const uncapped = { maxGrossExposure: 1e15, maxNetExposure: 1e15 };
@@ -85,6 +92,12 @@ function benchConfigDir(): string {
   }
   writeFileSync(join(dir, 'policy.yaml'), stringify(policy));
   const risk = parse(readFileSync(join(CONFIG_DIR, 'risk.yaml'), 'utf8')) as Record<string, unknown>;
+  risk.cash = { USD: 1e12 };
+  // Taking the touch loses the spread on every pair: no drawdown band, no VaR band may stop the flow measured.
+  const drawdown = risk.drawdown as Record<string, unknown>;
+  drawdown.bands = [];
+  const limits = (risk.var as { limits: Record<string, unknown> }).limits;
+  limits.portfolio = { var: 1e15, es: 1e15 };
   risk.strategies = {
     ...(risk.strategies as Record<string, unknown> | undefined),
     [STRATEGY_ID]: {
@@ -152,11 +165,22 @@ class AckTracker {
   rejected = 0;
   readonly denialReasons = new Map<string, number>();
 
+  /** Per hop, as seen here: tick → the order on orders.incoming, → on orders.validated (µs). */
+  readonly hops = { incoming: [] as number[], validated: [] as number[] };
+
   constructor(bus: Bus, group: string) {
+    bus.subscribe(Streams.ordersValidated, group, (command: TradingCommand) => {
+      if (command.type !== 'submit_order' || command.order.strategyId !== STRATEGY_ID) return;
+      const origin = command.order.tsOrigin;
+      if (origin !== undefined && origin >= this.measureFrom && origin < this.measureUntil)
+        this.hops.validated.push(nowMicros() - origin);
+    });
     bus.subscribe(Streams.ordersIncoming, group, (command: TradingCommand) => {
       if (command.type !== 'submit_order' || command.order.strategyId !== STRATEGY_ID) return;
       const origin = command.order.tsOrigin;
       if (origin === undefined) return;
+      if (origin >= this.measureFrom && origin < this.measureUntil)
+        this.hops.incoming.push(nowMicros() - origin);
       const id = command.order.clientOrderId;
       const deniedFor = this.deniedIds.get(id);
       if (deniedFor !== undefined) {
@@ -296,6 +320,13 @@ async function measure(
     `${label}: tick → ack p50 ${percentile(sorted, 0.5).toFixed(1)}  p99 ${percentile(sorted, 0.99).toFixed(1)}  ` +
       `p99.9 ${percentile(sorted, 0.999).toFixed(1)}  max ${(sorted[sorted.length - 1] ?? 0).toFixed(1)} µs`,
   );
+  const hop = (list: number[]): string => {
+    const sorted = Float64Array.from(list).sort();
+    return `p50 ${percentile(sorted, 0.5).toFixed(0)}  p99 ${percentile(sorted, 0.99).toFixed(0)} µs`;
+  };
+  console.log(
+    `${label}: seen by the measurer, tick → orders.incoming ${hop(tracker.hops.incoming)}; → orders.validated ${hop(tracker.hops.validated)}`,
+  );
   return result;
 }
 
@@ -307,11 +338,20 @@ interface Service {
 }
 
 function spawnService(name: string, env: NodeJS.ProcessEnv): Service {
-  const child = spawn(process.execPath, [join(ROOT, 'bin', 'hf.mjs'), 'service', name, '--port', '0'], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'pipe'],
-    env: { ...process.env, HF_LOG_LEVEL: 'warn', ...env },
-  });
+  // PROFILE_SERVICES=<dir>: each service writes a V8 CPU profile there when it exits (bench/profile-summary.ts).
+  const profile = process.env.PROFILE_SERVICES;
+  const nodeArgs = profile
+    ? ['--cpu-prof', `--cpu-prof-dir=${profile}`, `--cpu-prof-name=${name}.cpuprofile`]
+    : [];
+  const child = spawn(
+    process.execPath,
+    [...nodeArgs, join(ROOT, 'bin', 'hf.mjs'), 'service', name, '--port', '0'],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: { ...process.env, HF_LOG_LEVEL: 'warn', ...env },
+    },
+  );
   const service: Service = {
     name,
     child,
@@ -485,11 +525,20 @@ function rows(run: RunResult, name: string, budget: number | undefined): BenchRe
           row('p99.9', percentile(sorted, 0.999), false),
           row('max', sorted[sorted.length - 1] ?? 0, false),
         ];
-  if (run.unacknowledged > 0 || run.denied > 0 || sorted.length < MIN_ACKS)
+  if (run.unacknowledged > 0 || sorted.length < MIN_ACKS)
     results.push({
       bench: 'distributed',
-      name: `${name}: orders not acknowledged (or too few measured)`,
-      value: run.unacknowledged + run.denied + Math.max(0, MIN_ACKS - sorted.length),
+      name: `${name}: orders never acknowledged (or too few measured)`,
+      value: run.unacknowledged + Math.max(0, MIN_ACKS - sorted.length),
+      unit: 'orders',
+      budget: { kind: 'max', value: 0 },
+    });
+  // The bench lifts every limit its flow could meet: a denial is a limit it missed, reported apart.
+  if (run.denied > 0)
+    results.push({
+      bench: 'distributed',
+      name: `${name}: orders denied by risk (a limit the bench config should lift)`,
+      value: run.denied,
       unit: 'orders',
       budget: { kind: 'max', value: 0 },
     });

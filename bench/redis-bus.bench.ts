@@ -30,9 +30,14 @@ const ROOT = resolve(import.meta.dirname, '..');
  */
 const nowMicros = (): number => (performance.timeOrigin + performance.now()) * 1000;
 
-type ToConsumer = { readonly kind: 'measure' } | { readonly kind: 'report' } | { readonly kind: 'stop' };
+type ToConsumer =
+  | { readonly kind: 'measure' }
+  | { readonly kind: 'report' }
+  | { readonly kind: 'count' }
+  | { readonly kind: 'stop' };
 type ToParent =
   | { readonly kind: 'ready' }
+  | { readonly kind: 'count'; readonly received: number }
   | {
       readonly kind: 'report';
       readonly received: number;
@@ -94,6 +99,9 @@ async function consumerRole(): Promise<void> {
         send({ kind: 'report', received, latency: latency.summary(), p999 });
         return;
       }
+      case 'count':
+        send({ kind: 'count', received });
+        return;
       case 'stop':
         void bus.close().then(() => process.exit(0));
         return;
@@ -131,14 +139,22 @@ function startConsumer(url: string, prefix: string): { child: ChildProcess; next
   };
 }
 
-async function groupLag(redis: Redis, key: string): Promise<number> {
-  const groups = (await redis.call('XINFO', 'GROUPS', key)) as unknown[][];
-  for (const group of groups) {
-    const info = new Map<unknown, unknown>();
-    for (let i = 0; i + 1 < group.length; i += 2) info.set(group[i], group[i + 1]);
-    if (info.get('name') === GROUP) return Number(info.get('lag') ?? 0);
-  }
-  return Number.NaN;
+/**
+ * Entries of ticks.live the consumer has not handled yet: the stream's entries-added (XINFO STREAM) minus what the
+ * consumer counted. Market data is read without a consumer group (one XREAD reader per process, RedisBus
+ * `broadcast`), so there is no XINFO GROUPS lag; the consumer started before the first entry, so the two compare.
+ */
+async function consumerLag(
+  redis: Redis,
+  key: string,
+  consumer: { child: ChildProcess; next: () => Promise<ToParent> },
+): Promise<number> {
+  const info = (await redis.call('XINFO', 'STREAM', key)) as unknown[];
+  const added = Number(info[info.indexOf('entries-added') + 1]);
+  consumer.child.send({ kind: 'count' } satisfies ToConsumer);
+  const answer = await consumer.next();
+  if (answer.kind !== 'count') throw new Error('unexpected consumer answer');
+  return Math.max(0, added - answer.received);
 }
 
 /** Publishes at `rate` ticks/s for `seconds`, in small batches paced by a 1 ms timer; returns ticks published. */
@@ -190,6 +206,7 @@ async function main(): Promise<void> {
     maxLen: 10_000_000,
   });
   const results: BenchResult[] = [];
+  const groupLag = (): Promise<number> => consumerLag(redis, key, consumer);
 
   // 1. Burst: as fast as the bus takes them, 1,000 per event-loop turn (a feed handler's pace), then until written.
   const burstStart = performance.now();
@@ -204,9 +221,9 @@ async function main(): Promise<void> {
   await bus.flush();
   const burstSeconds = (performance.now() - burstStart) / 1000;
   const burstRate = BURST / burstSeconds;
-  const lagAfterBurst = await groupLag(redis, key);
+  const lagAfterBurst = await groupLag();
   const catchUpStart = performance.now();
-  while ((await groupLag(redis, key)) > 0 && performance.now() - catchUpStart < 60_000) await sleep(50);
+  while ((await groupLag()) > 0 && performance.now() - catchUpStart < 60_000) await sleep(50);
   const catchUpSeconds = (performance.now() - catchUpStart) / 1000;
   console.log(
     `burst: ${BURST.toLocaleString('en-US')} ticks written in ${burstSeconds.toFixed(2)} s = ` +
@@ -226,11 +243,11 @@ async function main(): Promise<void> {
   const lagSamples: number[] = [];
   const sustainStart = performance.now();
   const sustained = await publishAtRate(bus, SUSTAIN_RATE, SUSTAIN_SECONDS, BURST, async () => {
-    lagSamples.push(await groupLag(redis, key));
+    lagSamples.push(await groupLag());
   });
   await bus.flush();
   const sustainSeconds = (performance.now() - sustainStart) / 1000;
-  lagSamples.push(await groupLag(redis, key));
+  lagSamples.push(await groupLag());
   const sustainedRate = sustained / sustainSeconds;
   console.log(
     `sustained: target ${SUSTAIN_RATE.toLocaleString('en-US')}/s for ${SUSTAIN_SECONDS} s: ` +
@@ -253,7 +270,7 @@ async function main(): Promise<void> {
     unit: 'entries',
     note: `samples: ${lagSamples.join(', ')}`,
   });
-  while ((await groupLag(redis, key)) > 0) await sleep(50);
+  while ((await groupLag()) > 0) await sleep(50);
 
   // 3. Latency at a steady 10,000 ticks/s: tick published here → handler in the consumer process.
   let measuring = false;
@@ -263,7 +280,7 @@ async function main(): Promise<void> {
     consumer.child.send({ kind: 'measure' } satisfies ToConsumer);
   });
   await bus.flush();
-  while ((await groupLag(redis, key)) > 0) await sleep(20);
+  while ((await groupLag()) > 0) await sleep(20);
   await sleep(100);
   consumer.child.send({ kind: 'report' } satisfies ToConsumer);
   const answer = await consumer.next();

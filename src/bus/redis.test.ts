@@ -372,6 +372,95 @@ describe.skipIf(skipReason !== undefined)('RedisBus on a real Redis', () => {
     expect(commands).toEqual(['early', 'later']);
   });
 
+  it('gives every process every tick (broadcast market data): one reader per process, no group, from the newest entry', async () => {
+    const keyPrefix = randomPrefix();
+    const publisher = await bus(keyPrefix, { consumer: 'ingest' });
+    publisher.publish(Streams.ticks, quote(0)); // before anyone reads: not delivered
+    await publisher.flush();
+    const riskA = await bus(keyPrefix, { consumer: 'risk-a', statsIntervalMs: 0 });
+    const riskB = await bus(keyPrefix, { consumer: 'risk-b' });
+    const seen = { a: [] as number[], aMarks: [] as number[], b: [] as number[] };
+    // Two instances of one service (group `risk`), and a second subscriber in the first process.
+    riskA.subscribe(Streams.ticks, 'risk', (t) => void seen.a.push(t.tsEvent));
+    riskA.subscribe(Streams.ticks, 'kernel', (t) => void seen.aMarks.push(t.tsEvent));
+    riskB.subscribe(Streams.ticks, 'risk', (t) => void seen.b.push(t.tsEvent));
+    await Promise.all([riskA.ready(), riskB.ready()]);
+    for (let i = 1; i <= 200; i++) publisher.publish(Streams.ticks, quote(i));
+    await eventually(() => seen.a.length === 200 && seen.b.length === 200 && seen.aMarks.length === 200);
+    const all = Array.from({ length: 200 }, (_, i) => i + 1);
+    expect(seen).toEqual({ a: all, aMarks: all, b: all });
+    // No consumer group on the stream, nothing pending; one connection per process for it.
+    const raw = plainClient();
+    expect(await raw.call('XINFO', 'GROUPS', `${keyPrefix}ticks.live`)).toEqual([]);
+    const names = ((await raw.call('CLIENT', 'LIST')) as string)
+      .split('\n')
+      .filter((l) => l.includes(`hf-bus:risk-a:${Streams.ticks}`));
+    expect(names).toHaveLength(1);
+    await riskA.refreshLag();
+    expect(riskA.stats().subscriptions).toContainEqual(
+      expect.objectContaining({
+        stream: 'ticks.live',
+        group: 'broadcast',
+        delivered: 200,
+        acked: 200,
+        lag: 0,
+      }),
+    );
+
+    // A handler that throws is reported; the other subscriber and later ticks go on.
+    const errors: string[] = [];
+    riskA.onError((error, stream, group) => void errors.push(`${stream}/${group}: ${String(error)}`));
+    const failing = riskA.subscribe(Streams.ticks, 'flaky', () => {
+      throw new Error('boom');
+    });
+    publisher.publish(Streams.ticks, quote(201));
+    await eventually(() => seen.aMarks.length === 201);
+    expect(errors).toEqual(['ticks.live/flaky: Error: boom']);
+    failing.unsubscribe();
+
+    // A malformed entry: counted and dead-lettered by the process that read it; the ticks after it arrive.
+    await raw.xadd(`${keyPrefix}ticks.live`, '*', 'data', '{"type":"quote","instrumentId":7}');
+    publisher.publish(Streams.ticks, quote(202));
+    await eventually(() => seen.a.at(-1) === 202 && seen.b.at(-1) === 202);
+    expect(riskA.stats().malformed).toBe(1);
+    const dead = await raw.xrange(`${keyPrefix}deadletter`, '-', '+');
+    expect(dead.filter(([, f]) => record(f).consumer === 'risk-a')).toHaveLength(1);
+    expect(record(dead[0]![1])).toMatchObject({
+      stream: 'ticks.live',
+      group: 'broadcast',
+      reason: 'OPS_MALFORMED_MESSAGE',
+    });
+
+    // The last subscriber gone: the reader and its connection close.
+    for (const s of [riskB]) await s.close();
+    expect(
+      ((await raw.call('CLIENT', 'LIST')) as string).split('\n').filter((l) => l.includes('hf-bus:risk-b:')),
+    ).toEqual([]);
+  });
+
+  it('goes on reading broadcast market data after a Redis restart, from the new stream', async () => {
+    const privateServer = await startPrivateRedis();
+    const url = `redis://127.0.0.1:${privateServer.port}`;
+    const reader = await RedisBus.connect({ url, logger: silentLogger, blockMs: 200 });
+    const writer = await RedisBus.connect({ url, logger: silentLogger });
+    try {
+      const seen: number[] = [];
+      reader.subscribe(Streams.ticks, 'strategy', (t) => void seen.push(t.tsEvent));
+      await reader.ready();
+      for (let i = 1; i <= 3; i++) writer.publish(Streams.ticks, quote(i));
+      await eventually(() => seen.length === 3);
+      await privateServer.stopServer();
+      await privateServer.start(); // no data: the stream's ids start again below the last one read
+      for (let i = 4; i <= 6; i++) writer.publish(Streams.ticks, quote(i));
+      await eventually(() => seen.length === 6, 15_000);
+      expect(seen).toEqual([1, 2, 3, 4, 5, 6]);
+    } finally {
+      await reader.close();
+      await writer.close();
+      await privateServer.stop();
+    }
+  });
+
   it('keeps streams bounded with approximate MAXLEN trimming', async () => {
     const keyPrefix = randomPrefix();
     const redis = plainClient();

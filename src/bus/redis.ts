@@ -87,6 +87,14 @@ export interface RedisBusOptions {
    * for ticks.live, books.live and candles.*, `0` for every other stream so a late starter loses no command or fill.
    */
   readonly startFrom?: (stream: string) => '$' | '0';
+  /**
+   * Streams every process reads in full, with no group: one XREAD reader per process and stream from the newest
+   * entry on, handed to every subscriber in the process (the group names only label them). Market data has no
+   * durable effect to ack and every instance needs every tick — two risk or router instances in one group would
+   * each see half the prices — so by default ticks.live, books.live and candles.*; a restarted process starts
+   * from the newest entry. Nothing to ack, so nothing pending: XINFO STREAM shows them, not XINFO GROUPS.
+   */
+  readonly broadcast?: (stream: string) => boolean;
   /** Connection attempts of `connect()` before it fails. Default 5. */
   readonly connectAttempts?: number;
   /** `connect()` waits for Redis forever (reconnecting with backoff) instead of failing. Default false. */
@@ -153,6 +161,7 @@ interface Settings {
   readonly publishBufferLimit: number;
   readonly pipelineLimit: number;
   readonly startFrom: (stream: string) => '$' | '0';
+  readonly broadcast: (stream: string) => boolean;
   readonly connectAttempts: number;
   readonly retryForever: boolean;
   readonly controlPollMs: number;
@@ -185,7 +194,7 @@ interface RetryEntry {
 
 interface FlushWaiter {
   readonly target: number;
-  readonly readers: readonly StreamReader[];
+  readonly readers: readonly BusReader[];
   readonly invoked: readonly number[];
   readonly resolve: () => void;
 }
@@ -243,6 +252,7 @@ function resolveSettings(options: RedisBusOptions): Settings {
     publishBufferLimit: positiveInteger('publishBufferLimit', options.publishBufferLimit, 200_000),
     pipelineLimit: positiveInteger('pipelineLimit', options.pipelineLimit, 10_000),
     startFrom: options.startFrom ?? defaultStartFrom,
+    broadcast: options.broadcast ?? isMarketData,
     connectAttempts: positiveInteger('connectAttempts', options.connectAttempts, 5),
     retryForever: options.retryForever ?? false,
     controlPollMs: positiveInteger('controlPollMs', options.controlPollMs, 300),
@@ -374,7 +384,7 @@ interface ReaderHost {
   handlerFailed(error: unknown, stream: string, group: string): void;
   handlerSettled(): void;
   deadLettered(stream: string, code: ReasonCode, text: string): void;
-  readerFailed(reader: StreamReader, error: unknown): void;
+  readerFailed(reader: BusReader, error: unknown): void;
   trackAck(promise: Promise<void>): void;
 }
 
@@ -405,7 +415,26 @@ interface PendingEffect {
   readonly result: Promise<void>;
 }
 
-class StreamReader {
+/** What the bus needs of any reader: flush, stats, lag, close. */
+interface BusReader {
+  readonly target: StreamTarget;
+  readonly group: string;
+  readonly consumer: string;
+  readonly connection: Redis;
+  readonly started: Promise<void>;
+  readonly done: Promise<void>;
+  readonly delivered: number;
+  readonly acked: number;
+  readonly invoked: number;
+  readonly settled: number;
+  readonly retrying: number;
+  lag: number | undefined;
+  pending: number | undefined;
+  lastFailure: string | undefined;
+  stop(): void;
+}
+
+class StreamReader implements BusReader {
   delivered = 0;
   acked = 0;
   invoked = 0;
@@ -876,6 +905,281 @@ class StreamReader {
   }
 }
 
+/** Orders two stream ids (`ms-seq`). */
+function compareIds(a: string, b: string): number {
+  const [am = 0, as = 0] = a.split('-').map(Number);
+  const [bm = 0, bs = 0] = b.split('-').map(Number);
+  return am !== bm ? am - bm : as - bs;
+}
+
+/** XINFO STREAM's last id and entries-added (Redis 7; undefined before), or the empty stream's. */
+async function streamPosition(
+  connection: Redis,
+  key: string,
+): Promise<{ lastId: string; entriesAdded: number | undefined }> {
+  let reply: unknown;
+  try {
+    reply = await connection.call('XINFO', 'STREAM', key);
+  } catch (error) {
+    if (error instanceof Error && /no such key/i.test(error.message))
+      return { lastId: '0-0', entriesAdded: 0 };
+    throw error;
+  }
+  const info = new Map<unknown, unknown>();
+  const list = Array.isArray(reply) ? (reply as unknown[]) : [];
+  for (let i = 0; i + 1 < list.length; i += 2) info.set(list[i], list[i + 1]);
+  const lastId = info.get('last-generated-id');
+  const added = info.get('entries-added');
+  return {
+    lastId: typeof lastId === 'string' ? lastId : '0-0',
+    entriesAdded: typeof added === 'number' ? added : undefined,
+  };
+}
+
+/**
+ * A broadcast stream in one process (RedisBusOptions.broadcast): one XREAD loop from the newest entry on, every
+ * entry handed to each subscriber in subscription order. Nothing is acked (there is no group); a handler that
+ * throws is reported (onError) and the others still get the entry; a malformed entry is counted and
+ * dead-lettered by each process that reads it. After a reconnect it goes on from the last entry it read — or from
+ * the start of the stream, when the server lost the stream (restarted without persistence).
+ */
+class BroadcastReader implements BusReader {
+  readonly group = 'broadcast';
+  delivered = 0;
+  invoked = 0;
+  settled = 0;
+  readonly retrying = 0;
+  lag: number | undefined;
+  pending: number | undefined;
+  lastFailure: string | undefined;
+  readonly started: Promise<void>;
+  done: Promise<void> = Promise.resolve();
+  private markStarted!: () => void;
+  private readonly subscribers: { readonly group: string; readonly handler: Handler<unknown> }[] = [];
+  private lastId: string | undefined;
+  /** entries-added of the stream up to lastId (the lag's reference), when the server reports it. */
+  private position: number | undefined;
+  private stopping = false;
+  private blocked = false;
+  private resync = false;
+  private clientId: number | undefined;
+  private wake: (() => void) | undefined;
+
+  constructor(
+    private readonly host: ReaderHost,
+    readonly target: StreamTarget,
+    readonly consumer: string,
+    readonly connection: Redis,
+  ) {
+    this.started = new Promise<void>((resolve) => (this.markStarted = resolve));
+    let readies = 0;
+    connection.on('ready', () => {
+      if (readies++ > 0) {
+        this.resync = true;
+        this.clientId = undefined;
+      }
+    });
+  }
+
+  /** Nothing to ack: every entry handed over counts as done. */
+  get acked(): number {
+    return this.delivered;
+  }
+
+  get empty(): boolean {
+    return this.subscribers.length === 0;
+  }
+
+  /** Adds a subscriber; returns its removal. */
+  add(group: string, handler: Handler<unknown>): () => void {
+    const subscriber = { group, handler };
+    this.subscribers.push(subscriber);
+    return () => {
+      const at = this.subscribers.indexOf(subscriber);
+      if (at >= 0) this.subscribers.splice(at, 1);
+    };
+  }
+
+  start(): void {
+    this.done = this.run();
+  }
+
+  stop(): void {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.wake?.();
+    if (this.blocked && this.clientId !== undefined)
+      this.host.command.client('UNBLOCK', this.clientId).catch(() => undefined);
+  }
+
+  /** entries-added now minus what this reader has read: entries not yet handed over. */
+  updateLag(entriesAdded: number | undefined): void {
+    this.lag =
+      entriesAdded === undefined || this.position === undefined
+        ? undefined
+        : Math.max(0, entriesAdded - this.position);
+  }
+
+  private async run(): Promise<void> {
+    const { batchSize, blockMs } = this.host.settings;
+    let backoff = 100;
+    while (!this.stopping) {
+      try {
+        this.clientId ??= Number(await this.connection.client('ID'));
+        if (this.lastId === undefined) {
+          const start = await streamPosition(this.connection, this.target.key);
+          this.lastId = start.lastId;
+          this.position = start.entriesAdded;
+        } else if (this.resync) {
+          this.resync = false;
+          const now = await streamPosition(this.connection, this.target.key);
+          if (compareIds(now.lastId, this.lastId) < 0) {
+            this.host.settings.logger.warn(
+              'broadcast stream restarted on the server: reading it from its start',
+              {
+                stream: this.target.stream,
+                lastRead: this.lastId,
+                lastOnServer: now.lastId,
+              },
+            );
+            this.lastId = '0-0';
+            this.position = 0;
+          }
+        }
+        if (this.stopping) break;
+        const pending = this.connection.call(
+          'XREAD',
+          'COUNT',
+          batchSize,
+          'BLOCK',
+          blockMs,
+          'STREAMS',
+          this.target.key,
+          this.lastId,
+        );
+        this.blocked = true;
+        this.markStarted();
+        let reply: unknown;
+        try {
+          reply = await pending;
+        } finally {
+          this.blocked = false;
+        }
+        const entries = readReplyEntries(reply);
+        if (entries.length > 0) await this.handle(entries);
+        backoff = 100;
+        this.lastFailure = undefined;
+      } catch (error) {
+        this.markStarted();
+        if (this.stopping) break;
+        this.clientId = undefined;
+        this.host.readerFailed(this, error);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, backoff);
+          this.wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
+        this.wake = undefined;
+        backoff = Math.min(backoff * 2, 2_000);
+      }
+    }
+    this.markStarted();
+  }
+
+  private async handle(entries: readonly RawEntry[]): Promise<void> {
+    const { counters } = this.host;
+    const { stream } = this.target;
+    let effects: Promise<void>[] | undefined;
+    for (const entry of entries) {
+      const id = entry[0];
+      const fields = entry[1];
+      this.lastId = id;
+      if (this.position !== undefined) this.position++;
+      if (fields === null) continue;
+      const message = parseEntry(fields);
+      const problem = typeof message === 'string' ? message : this.target.check?.(message);
+      if (problem !== undefined) {
+        counters.malformed++;
+        await this.deadLetter(id, fields, problem);
+        continue;
+      }
+      counters.delivered++;
+      this.delivered++;
+      for (let i = 0; i < this.subscribers.length; i++) {
+        const { group, handler } = this.subscribers[i] as (typeof this.subscribers)[number];
+        this.invoked++;
+        let result: void | Promise<void>;
+        try {
+          result = handler(message);
+        } catch (error) {
+          this.settledOne();
+          this.host.handlerFailed(error, stream, group);
+          continue;
+        }
+        if (result === undefined) this.settledOne();
+        else
+          (effects ??= []).push(
+            result.then(
+              () => this.settledOne(),
+              (error: unknown) => {
+                this.settledOne();
+                this.host.handlerFailed(error, stream, group);
+              },
+            ),
+          );
+      }
+    }
+    // A subscriber's promises bound this reader: the next batch waits for them.
+    if (effects !== undefined) await Promise.all(effects);
+  }
+
+  private settledOne(): void {
+    this.settled++;
+    this.host.handlerSettled();
+  }
+
+  private async deadLetter(id: string, fields: readonly string[], text: string): Promise<void> {
+    const { stream } = this.target;
+    if (stream !== Streams.deadLetter)
+      await this.connection.call(
+        'XADD',
+        this.host.deadLetterKey,
+        'MAXLEN',
+        '~',
+        this.host.settings.maxLen(Streams.deadLetter),
+        '*',
+        'stream',
+        stream,
+        'id',
+        id,
+        'group',
+        this.group,
+        'consumer',
+        this.consumer,
+        'deliveries',
+        1,
+        'reason',
+        'OPS_MALFORMED_MESSAGE',
+        'error',
+        text,
+        'fields',
+        JSON.stringify(fields),
+      );
+    this.host.counters.deadLettered++;
+    this.host.settings.logger.error('entry dead-lettered', {
+      stream,
+      id,
+      group: this.group,
+      consumer: this.consumer,
+      reason: 'OPS_MALFORMED_MESSAGE',
+      error: text,
+    });
+    this.host.deadLettered(stream, 'OPS_MALFORMED_MESSAGE', `${stream} ${id} dead-lettered: ${text}`);
+  }
+}
+
 export class RedisBus implements Bus {
   readonly control: RedisControlPlane;
   readonly consumer: string;
@@ -887,7 +1191,9 @@ export class RedisBus implements Bus {
   private readonly health: ConnectionHealth;
   private readonly counters = new Counters();
   private readonly targets = new Map<string, StreamTarget>();
-  private readonly readers = new Set<StreamReader>();
+  private readonly readers = new Set<BusReader>();
+  /** The broadcast reader of each broadcast stream this process subscribes to. */
+  private readonly broadcasts = new Map<string, BroadcastReader>();
   private readonly consumerSlots = new Map<string, Set<number>>();
   private readonly starting = new Set<Promise<void>>();
   private readonly acksInFlight = new Set<Promise<void>>();
@@ -1081,6 +1387,8 @@ export class RedisBus implements Bus {
       return { unsubscribe: () => undefined };
     }
     const target = this.targetFor(stream);
+    if (this.settings.broadcast(stream))
+      return this.subscribeBroadcast(target, group, handler as Handler<unknown>);
     const slotKey = `${stream}\n${group}`;
     let used = this.consumerSlots.get(slotKey);
     if (!used) {
@@ -1120,6 +1428,42 @@ export class RedisBus implements Bus {
           slots.delete(index);
           if (this.flushWaiters.length > 0) this.checkFlushWaiters();
           await quitConnection(connection);
+        });
+      },
+    };
+  }
+
+  /** A subscriber of a broadcast stream: this process's one reader of it, started with the first subscriber. */
+  private subscribeBroadcast(target: StreamTarget, group: string, handler: Handler<unknown>): Subscription {
+    let reader = this.broadcasts.get(target.stream);
+    if (!reader) {
+      const connection = this.command.duplicate({
+        connectionName: `hf-bus:${this.consumer}:${target.stream}:broadcast`,
+      });
+      this.health.attach(connection, `reader ${target.stream} (broadcast)`);
+      reader = new BroadcastReader(this.host, target, this.consumer, connection);
+      this.broadcasts.set(target.stream, reader);
+      this.readers.add(reader);
+      const started = reader.started;
+      this.starting.add(started);
+      void started.then(() => this.starting.delete(started));
+      reader.start();
+    }
+    const own = reader;
+    const remove = own.add(group, handler);
+    let active = true;
+    return {
+      unsubscribe: () => {
+        if (!active) return;
+        active = false;
+        remove();
+        if (!own.empty) return;
+        this.broadcasts.delete(target.stream);
+        own.stop();
+        void own.done.then(async () => {
+          this.readers.delete(own);
+          if (this.flushWaiters.length > 0) this.checkFlushWaiters();
+          await quitConnection(own.connection);
         });
       },
     };
@@ -1180,11 +1524,19 @@ export class RedisBus implements Bus {
     const readers = [...this.readers];
     if (readers.length === 0 || this.terminated) return;
     const pipeline = this.command.pipeline();
-    for (const reader of readers) pipeline.call('XINFO', 'GROUPS', reader.target.key);
+    for (const reader of readers)
+      pipeline.call('XINFO', reader instanceof BroadcastReader ? 'STREAM' : 'GROUPS', reader.target.key);
     const results = (await pipeline.exec()) ?? [];
     readers.forEach((reader, i) => {
       const [error, groups] = results[i] ?? [null, undefined];
       if (error || !Array.isArray(groups)) return;
+      if (reader instanceof BroadcastReader) {
+        const list = groups as unknown[];
+        const at = list.indexOf('entries-added');
+        const added = at >= 0 ? list[at + 1] : undefined;
+        reader.updateLag(typeof added === 'number' ? added : undefined);
+        return;
+      }
       for (const raw of groups as unknown[][]) {
         const info = new Map<unknown, unknown>();
         for (let j = 0; j + 1 < raw.length; j += 2) info.set(raw[j], raw[j + 1]);
@@ -1223,6 +1575,7 @@ export class RedisBus implements Bus {
     const connections = [this.command, this.subscriber, ...readers.map((r) => r.connection)];
     await Promise.all(connections.map((connection) => quitConnection(connection)));
     this.readers.clear();
+    this.broadcasts.clear();
     for (const waiter of this.flushWaiters) waiter.resolve();
     this.flushWaiters = [];
     for (const resolve of this.drainWaiters) resolve();
@@ -1391,7 +1744,7 @@ export class RedisBus implements Bus {
   private flushed(waiter: FlushWaiter): boolean {
     if (this.head < waiter.target) return false;
     for (let i = 0; i < waiter.readers.length; i++) {
-      const reader = waiter.readers[i] as StreamReader;
+      const reader = waiter.readers[i] as BusReader;
       if (reader.settled < (waiter.invoked[i] as number) && this.readers.has(reader)) return false;
     }
     return true;
@@ -1436,7 +1789,7 @@ export class RedisBus implements Bus {
     this.publish(Streams.alerts, alert);
   }
 
-  private readerFailed(reader: StreamReader, error: unknown): void {
+  private readerFailed(reader: BusReader, error: unknown): void {
     // Connection trouble is reported once per outage by ConnectionHealth; anything else once per kind.
     if (isTransient(error) && !this.health.healthy) return;
     const text = errorText(error);

@@ -374,7 +374,11 @@ export class Kernel {
             `capital:${venue}:${currency}`,
           );
       }
-    await this.ledger.start();
+    // A strategy or risk process has no use for the book of record (its engines keep their own positions from
+    // fills): no follower there, one reader less on fills and no double-entry booking of every fill.
+    const follows =
+      run.has('ledger') || run.size === 0 || run.has('router') || run.size === KERNEL_COMPONENTS.length;
+    if (follows) await this.ledger.start();
     this.watch();
     this.recorder?.start();
     if (this.store && run.has('ledger')) this.audit(this.store);
@@ -582,15 +586,20 @@ export class Kernel {
   }
 
   private watch(): void {
-    this.subscriptions.push(
-      this.bus.subscribe(Streams.ordersRejected, 'kernel', (d) => {
-        this.denials.set(d.reason, (this.denials.get(d.reason) ?? 0) + 1);
-      }),
-      this.bus.subscribe(Streams.ordersEvents, 'kernel', (e) => {
-        if (e.type === 'order_rejected')
-          this.venueRejects.set(e.reason, (this.venueRejects.get(e.reason) ?? 0) + 1);
-      }),
-    );
+    // The outcome counters of the summary: where every component runs (one group, every message), or in a process
+    // that runs none (the api service). In a single-component service they would count a share of a group
+    // spread over processes — meaningless, and two readers more on the hot streams.
+    const whole = this.components.size === 0 || this.components.size === KERNEL_COMPONENTS.length;
+    if (whole)
+      this.subscriptions.push(
+        this.bus.subscribe(Streams.ordersRejected, 'kernel', (d) => {
+          this.denials.set(d.reason, (this.denials.get(d.reason) ?? 0) + 1);
+        }),
+        this.bus.subscribe(Streams.ordersEvents, 'kernel', (e) => {
+          if (e.type === 'order_rejected')
+            this.venueRejects.set(e.reason, (this.venueRejects.get(e.reason) ?? 0) + 1);
+        }),
+      );
     if (this.components.has('risk')) return; // the risk engine already follows every price
     const mark = (m: MarketData): void => {
       const price = referencePrice(m);
