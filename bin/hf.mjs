@@ -8,4 +8,7 @@ import { setFlagsFromString } from 'node:v8';
 setFlagsFromString('--max-semi-space-size=32');
 register();
 const { main } = await import('../src/cli/main.ts');
-process.exitCode = await main(process.argv);
+const code = await main(process.argv);
+process.exitCode = code;
+// A command that failed may leave connections open (a service that failed after connecting): do not wait for them.
+if (code !== 0) process.exit(code);

@@ -184,8 +184,15 @@ export function buildProgram(io: CliIo, setExit: (code: number) => void): Comman
     .option('--seed <n>', 'ingest: seed of the synthetic market', integer('seed', 0), 42)
     .option('--rate <messages>', 'ingest: synthetic market messages per second', integer('rate', 1), 2000)
     .option('--interval <seconds>', 'reconciler: seconds between runs', number('interval', 1), 60)
-    .action(async (name: string, options: { port?: number; seed: number; rate: number; interval: number }) =>
-      setExit(await serviceCommand(paths(), io, name, options)),
+    .option(
+      '--strategies <ids>',
+      'strategy: run only these strategies of strategies.yaml (comma list; HF_STRATEGIES), one process per set',
+    )
+    .action(
+      async (
+        name: string,
+        options: { port?: number; seed: number; rate: number; interval: number; strategies?: string },
+      ) => setExit(await serviceCommand(paths(), io, name, options)),
     );
 
   program

@@ -22,6 +22,7 @@ import { AccessControl, wsAuthenticator } from '../services/auth.ts';
 import { assertProductionSecrets } from '../services/auth-hardening.ts';
 import { dashboardOrigins } from '../services/auth-routes.ts';
 import { PostgresStore } from '../store/postgres.ts';
+import { ServiceLock } from '../bus/redis-lock.ts';
 import type { Store } from '../store/store.ts';
 import type { CliIo, CliPaths } from './context.ts';
 import { join } from 'node:path';
@@ -64,6 +65,18 @@ export const SERVICE_PORTS: Readonly<Record<ServiceName, number>> = {
 /** The ws service's /health and /metrics port (the gateway's own port serves /health too). */
 export const WS_METRICS_PORT = 9120;
 
+/**
+ * Services that keep one view of the book (positions and open orders for limits, venue sessions, the journal
+ * numbering): one active instance, the others hot standbys behind a Redis lock (src/bus/redis-lock.ts). The
+ * strategy tier scales out by sets of strategies (--strategies); ingest and the workers by their own inputs.
+ */
+const SINGLE_ACTIVE: ReadonlySet<ServiceName> = new Set<ServiceName>([
+  'risk',
+  'router',
+  'ledger',
+  'reconciler',
+]);
+
 const NEEDS_DATABASE: ReadonlySet<ServiceName> = new Set<ServiceName>([
   'router',
   'ledger',
@@ -83,6 +96,8 @@ export interface ServiceOptions {
   readonly rate: number;
   /** Reconciler: seconds between runs. */
   readonly interval: number;
+  /** strategy: run only these strategy ids (a comma list; HF_STRATEGIES), in a bus group of their own. */
+  readonly strategies?: string;
 }
 
 export async function serviceCommand(
@@ -110,6 +125,20 @@ export async function serviceCommand(
     return 2;
   }
   await Kernel.validateConfig(paths.configDir);
+  // The strategy tier scales out by sets of strategies: each instance runs its own (`--strategies a,b`).
+  const selectionText = options.strategies ?? process.env.HF_STRATEGIES;
+  const selection = selectionText
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter((s) => s.length > 0);
+  if (selectionText !== undefined && service !== 'strategy') {
+    io.err(`hf service ${service}: --strategies is for the strategy service`);
+    return 2;
+  }
+  if (selectionText !== undefined && (selection?.length ?? 0) === 0) {
+    io.err('hf service strategy: --strategies needs at least one strategy id (a comma list)');
+    return 2;
+  }
   // A stable consumer name: a restarted process drains its own pending entries first (id 0). Several instances
   // of one service on one host set HF_CONSUMER apart; a dead consumer's entries are claimed by the others.
   const processName = process.env.HF_CONSUMER ?? `${service}-${hostname()}`;
@@ -117,6 +146,30 @@ export async function serviceCommand(
   const inflight = process.env.HF_BUS_INFLIGHT_BATCHES;
   const logger = createLogger(`hf.${service}`);
   const clock = new LiveClock();
+  // One active instance of a service that keeps a single view of the book; others wait as hot standbys.
+  let lock: ServiceLock | undefined;
+  if (SINGLE_ACTIVE.has(service)) {
+    lock = new ServiceLock({
+      url: redisUrl,
+      keyPrefix: process.env.HF_REDIS_PREFIX ?? '',
+      service,
+      holder: processName,
+      logger,
+      ...(process.env.HF_LOCK_TTL_MS ? { ttlMs: Number(process.env.HF_LOCK_TTL_MS) } : {}),
+      onLost: () => process.exit(3),
+    });
+    const waiting = lock;
+    const giveUp = (): void => void waiting.release();
+    process.once('SIGINT', giveUp);
+    process.once('SIGTERM', giveUp);
+    const acquired = await lock.acquire();
+    process.off('SIGINT', giveUp);
+    process.off('SIGTERM', giveUp);
+    if (!acquired) {
+      io.out(`hf service ${service} (${processName}): stopped while a standby`);
+      return 0;
+    }
+  }
   logger.info(`connecting to ${maskUrl(redisUrl)}`);
   const bus = await RedisBus.connect({
     url: redisUrl,
@@ -234,6 +287,7 @@ export async function serviceCommand(
       seed: options.seed,
       logger,
       components,
+      ...(service === 'strategy' && selection ? { strategySelection: selection } : {}),
       venueFeed: 'bus',
       processName,
       watchPolicy: true,
@@ -370,6 +424,8 @@ export async function serviceCommand(
   await health.close();
   await bus.close();
   if (store) await store.close();
+  // Last: a standby takes over once this instance's work is acked and closed.
+  await lock?.release();
   return 0;
 }
 

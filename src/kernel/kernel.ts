@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { Bus, Subscription } from '../common/bus.ts';
 import { LiveClock, SimulatedClock, type Clock } from '../common/clock.ts';
 import { loadConfigFile } from '../common/config.ts';
+import { ConfigError } from '../common/errors.ts';
 import { GroupCommit } from '../common/group-commit.ts';
 import { PriceBoard } from '../common/price-board.ts';
 import { createLogger, type Logger } from '../common/logging.ts';
@@ -74,6 +75,11 @@ export interface KernelOptions {
   readonly candleTimeframes?: readonly string[];
   /** Overrides strategies.yaml (e.g. a backtest of one strategy). */
   readonly strategies?: StrategiesConfig;
+  /**
+   * Runs only these strategies of strategies.yaml (by id), in a bus group of their own (`strategy:<ids>`): how the
+   * strategy tier scales out, one process per set of strategies. An id the file lacks is a ConfigError.
+   */
+  readonly strategySelection?: readonly string[];
   /** Base folder for relative strategy file paths (defaults to configDir). */
   readonly strategiesBaseDir?: string;
   /**
@@ -316,15 +322,26 @@ export class Kernel {
       ...(books ? {} : { group: `ledger-follower:${options.processName ?? 'local'}` }),
       logger: logger.child('ledger'),
     });
+    const selection = options.strategySelection;
+    if (selection)
+      for (const id of selection)
+        if (!strategiesConfig.strategies.some((s) => s.id === id))
+          throw new ConfigError(
+            strategiesFile,
+            'strategies',
+            `no strategy with id "${id}" (have ${strategiesConfig.strategies.map((s) => s.id).join(', ')})`,
+          );
     const strategies = new StrategyEngine({
       bus,
       clock,
       registry,
       logger: logger.child('strategy'),
       candleTimeframes,
+      ...(selection ? { group: `strategy:${[...selection].sort().join(',')}` } : {}),
     });
     const baseDir = options.strategiesBaseDir ?? dir;
     for (const [index, entry] of strategiesConfig.strategies.entries()) {
+      if (selection && !selection.includes(entry.id)) continue;
       const strategy = await instantiateStrategy(
         entry,
         baseDir,

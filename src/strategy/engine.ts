@@ -85,6 +85,11 @@ export interface StrategyEngineOptions {
   readonly logger?: Logger;
   /** Candle streams to subscribe (`candles.<tf>`). */
   readonly candleTimeframes?: readonly string[];
+  /**
+   * Bus group of the engine's order events, denials and fills (default `strategy`). Instances that run different
+   * strategies need groups of their own: in one group they would share, not each receive, their orders' events.
+   */
+  readonly group?: string;
 }
 
 export class StrategyEngine {
@@ -102,8 +107,10 @@ export class StrategyEngine {
   private subscriptions: Subscription[] = [];
   /** tsInit of the market-data message being dispatched (0 outside a dispatch). */
   private originTs = 0;
+  private readonly group: string;
 
   constructor(options: StrategyEngineOptions) {
+    this.group = options.group ?? 'strategy';
     this.bus = options.bus;
     this.clock = options.clock;
     this.registry = options.registry;
@@ -127,11 +134,11 @@ export class StrategyEngine {
   start(): void {
     const bus = this.bus;
     this.subscriptions.push(
-      bus.subscribe(Streams.ticks, 'strategy', (m) => this.onTick(m)),
-      bus.subscribe(Streams.books, 'strategy', (m) => this.onBook(m)),
-      bus.subscribe(Streams.ordersRejected, 'strategy', (m) => this.onDenied(m)),
-      bus.subscribe(Streams.ordersEvents, 'strategy', (m) => this.onOrderEvent(m)),
-      bus.subscribe(Streams.fills, 'strategy', (m) => this.onFill(m)),
+      bus.subscribe(Streams.ticks, this.group, (m) => this.onTick(m)),
+      bus.subscribe(Streams.books, this.group, (m) => this.onBook(m)),
+      bus.subscribe(Streams.ordersRejected, this.group, (m) => this.onDenied(m)),
+      bus.subscribe(Streams.ordersEvents, this.group, (m) => this.onOrderEvent(m)),
+      bus.subscribe(Streams.fills, this.group, (m) => this.onFill(m)),
       bus.control.onChange((key, field, value) => {
         if (key !== ControlKeys.strategyEnabled) return;
         const slot = this.slots.get(field as StrategyId);
@@ -142,7 +149,7 @@ export class StrategyEngine {
       }),
     );
     for (const tf of this.timeframes)
-      this.subscriptions.push(bus.subscribe(Streams.candles(tf), 'strategy', (m) => this.onBar(m)));
+      this.subscriptions.push(bus.subscribe(Streams.candles(tf), this.group, (m) => this.onBar(m)));
     for (const slot of this.slotList) {
       slot.running = true;
       this.invoke(slot, 'onStart', undefined);

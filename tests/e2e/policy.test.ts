@@ -54,7 +54,7 @@ describe('hf policy', () => {
       expect(bad.stderr).toMatch(/refused, nothing changed: .*policy\.yaml: restrictedInstruments/);
       expect(readFileSync(policyFile, 'utf8')).toBe(original);
 
-      // Every traded symbol restricted: applied by the running process, the next orders of any strategy are denied.
+      // MSFT (quoted all the time by mm-msft) restricted: applied by the running process, its next orders denied.
       const set = await runHf([
         '--home',
         home,
@@ -63,12 +63,12 @@ describe('hf policy', () => {
         'policy',
         'set',
         'policy.restrictedInstruments',
-        '[AAPL]',
+        '[MSFT]',
       ]);
       const returned = Date.now();
       expect(set.stderr).toBe('');
       expect(set.stdout).toMatch(/applied by the running process as version 3/);
-      expect(readFileSync(policyFile, 'utf8')).toMatch(/restrictedInstruments:[^\n]*\n?[^\n]*AAPL/);
+      expect(readFileSync(policyFile, 'utf8')).toMatch(/restrictedInstruments:[^\n]*\n?[^\n]*MSFT/);
       await waitFor(
         async () => {
           const s = await callChannel<Summary>(socket, 'GET', '/api/summary');
@@ -77,22 +77,22 @@ describe('hf policy', () => {
         'orders denied RISK_RESTRICTED_INSTRUMENT',
         90_000,
       );
-      // From a second after the command returned, no AAPL order reached the OMS (only validated orders do), while
-      // AAPL orders kept coming and being denied.
+      // From a second after the command returned, no MSFT order reached the OMS (only validated orders do), while
+      // MSFT orders kept coming and being denied.
       await new Promise((r) => setTimeout(r, Math.max(0, returned + 1000 - Date.now())));
       const deniedAt = async () =>
         (await callChannel<Summary>(socket, 'GET', '/api/summary')).denials.RISK_RESTRICTED_INSTRUMENT ?? 0;
       const before = await deniedAt();
       await waitFor(
         async () => ((await deniedAt()) > before ? true : undefined),
-        'later AAPL denials',
+        'later MSFT denials',
         60_000,
       );
       type Row = { instrumentId: string; tsInit: number };
       const orders = await callChannel<Row[]>(socket, 'GET', '/api/orders?status=all&limit=10000');
       expect(orders.length).toBeGreaterThan(0);
       expect(
-        orders.filter((o) => o.instrumentId.startsWith('AAPL.') && o.tsInit > (returned + 1000) * 1000),
+        orders.filter((o) => o.instrumentId.startsWith('MSFT.') && o.tsInit > (returned + 1000) * 1000),
       ).toEqual([]);
 
       // A broken edit straight in the file: the watcher refuses it, the running policy stays (no new version).
@@ -103,7 +103,7 @@ describe('hf policy', () => {
       expect(versions.map((line) => line.trim().split(/\s+/).at(-1))).toEqual(['start', 'start', 'set']);
       // Who and what: the operator on the control socket, the key's old and new value.
       expect(versions[2]).toMatch(
-        /^3 {2}policy\.yaml {2}\S+ {2}local:\S+ {2}restrictedInstruments: \[\] → \["AAPL"\] {2}set$/,
+        /^3 {2}policy\.yaml {2}\S+ {2}local:\S+ {2}restrictedInstruments: \[\] → \["MSFT"\] {2}set$/,
       );
 
       // Roll back to the policy the process started with (version 2: policy.yaml at start).
@@ -123,7 +123,7 @@ describe('hf policy', () => {
           .map((line) => line.split('  ')[0]),
       ).toEqual(['1', '2', '3', '4']);
       expect(kept.stdout).toMatch(
-        /^4 {2}policy\.yaml {2}\S+ {2}local:\S+ {2}restrictedInstruments: \["AAPL"\] → \[\] {2}rollback$/m,
+        /^4 {2}policy\.yaml {2}\S+ {2}local:\S+ {2}restrictedInstruments: \["MSFT"\] → \[\] {2}rollback$/m,
       );
     } finally {
       if (run.child.exitCode === null) run.child.kill('SIGTERM');

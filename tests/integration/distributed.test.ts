@@ -53,8 +53,19 @@ describe.skipIf(skip !== undefined)('distributed deployment: one process per ser
     await access.addUser('reader', 'viewer');
     const headers = { authorization: `Bearer ${(await access.createToken('reader')).token}` };
 
-    for (const name of ['ledger', 'router', 'risk', 'strategy'])
+    for (const name of ['ledger', 'router', 'risk'])
       services.push(spawnHf(['service', name, '--port', '0'], env));
+    // The strategy tier scaled out: two processes, each with its own set of strategies.
+    services.push(
+      spawnHf(['service', 'strategy', '--port', '0', '--strategies', 'sma-cross,arb-aapl'], {
+        ...env,
+        HF_CONSUMER: 'strategy-a',
+      }),
+      spawnHf(['service', 'strategy', '--port', '0', '--strategies', 'mm-msft'], {
+        ...env,
+        HF_CONSUMER: 'strategy-b',
+      }),
+    );
     const ingestPort = await freePort();
     services.push(
       spawnHf(['service', 'ingest', '--port', String(ingestPort), '--rate', '5000', '--seed', '5'], env),
@@ -98,6 +109,28 @@ describe.skipIf(skip !== undefined)('distributed deployment: one process per ser
     expect(await client.xlen(`${prefix}ticks.live`)).toBeGreaterThan(100);
     const groups = (await client.xinfo('GROUPS', `${prefix}fills`)) as unknown[][];
     expect(groups.map((g) => g[1])).toContain('ledger');
+    // Each strategy process reads its own orders' events in a group of its own; both sets trade.
+    const eventGroups = ((await client.xinfo('GROUPS', `${prefix}orders.events`)) as unknown[][]).map(
+      (g) => g[1],
+    );
+    expect(eventGroups).toEqual(expect.arrayContaining(['strategy:arb-aapl,sma-cross', 'strategy:mm-msft']));
+    await waitFor(
+      async () => {
+        const ids = new Set(
+          (await client.xrange(`${prefix}orders.incoming`, '-', '+')).map(
+            ([, f]) =>
+              (JSON.parse(f[f.indexOf('data') + 1] ?? '{}') as { order?: { strategyId?: string } }).order
+                ?.strategyId,
+          ),
+        );
+        return ids.has('mm-msft') && (ids.has('sma-cross') || ids.has('arb-aapl')) ? true : undefined;
+      },
+      'orders from both strategy processes',
+      60_000,
+    );
+    const unknown = await runHf(['service', 'strategy', '--port', '0', '--strategies', 'nope'], env);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toMatch(/strategies\.yaml.*no strategy with id "nope"/);
 
     // A plain HSET (as redis-cli would) halts every process: new orders are denied with the kill-switch reason.
     await client.hset(`${prefix}policy:kill_switch`, 'enabled', 'true');
@@ -118,14 +151,14 @@ describe.skipIf(skip !== undefined)('distributed deployment: one process per ser
     // Graceful shutdown on SIGTERM: every service exits 0.
     for (const s of services) s.child.kill('SIGTERM');
     const codes = await Promise.all(services.map((s) => s.exited));
-    expect(codes, services.map((s) => s.stderr.slice(-500)).join('\n---\n')).toEqual([0, 0, 0, 0, 0, 0]);
+    expect(codes, services.map((s) => s.stderr.slice(-500)).join('\n---\n')).toEqual([0, 0, 0, 0, 0, 0, 0]);
 
     // Everything the ledger booked balances, and replaying PostgreSQL's entries rebuilds it.
     const registry = loadRegistry(join(ROOT, 'configs', 'registry.yaml'));
     const ledger = Ledger.replay(await store.loadLedgerEntries(), registry);
     for (const [currency, sum] of Object.entries(ledger.trialBalance())) expect(sum, currency).toBe(0n);
     expect(ledger.journals().length).toBeGreaterThan(5);
-  });
+  }, 180_000);
 
   it('hf run with REDIS_URL and DATABASE_URL runs every component in one process over Redis and PostgreSQL', async () => {
     const url = await pg.createDatabase();
