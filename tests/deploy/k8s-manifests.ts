@@ -177,8 +177,8 @@ const APP_SERVICES: readonly AppService[] = [
     memoryLimit: '1Gi',
     header:
       'Pre-trade risk (orders.incoming -> orders.validated | orders.rejected): limits, policy, VaR/ES, kill switch.\n' +
-      'One instance: the consumer group "risk" also carries fills and prices, so two instances would each hold\n' +
-      'half of the positions and check exposure against the wrong book. kubectl logs deploy/risk-manager',
+      'One active instance (a Redis lock, lock:service:risk): it holds the book the limits are checked against; a\n' +
+      'second would wait as a hot standby (HF_CONSUMER must then differ). kubectl logs deploy/risk-manager',
   },
   {
     file: 'router_depl.yaml',
