@@ -2,7 +2,8 @@
 // reading in another process and its lag sampled over time), and tick → handler latency across two processes
 // at 10,000 ticks/s. Run: `node bin/run-ts.mjs bench/redis-bus.bench.ts`; uses REDIS_URL, else starts a private
 // redis-server. Env: BURST (ticks, default 500,000), SUSTAIN_RATE (ticks/s, 120,000: above the 100,000 budget), SUSTAIN_SECONDS (5),
-// LATENCY_RATE (ticks/s, 10,000), LATENCY_SECONDS (10, the first second is warm-up).
+// LATENCY_RATE (ticks/s, 10,000), LATENCY_SECONDS (10, the first second is warm-up), GROUP_READ=1 (the consumer reads in
+// a consumer group instead of the broadcast XREAD market data uses).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
@@ -72,6 +73,8 @@ async function consumerRole(): Promise<void> {
     consumer: 'bench-consumer',
     logger: createLogger('bench.consumer', 'warn'),
     statsIntervalMs: 0,
+    // GROUP_READ=1: read ticks.live in a consumer group (XREADGROUP + XACK) instead of the default broadcast XREAD.
+    ...(process.env.GROUP_READ === '1' ? { broadcast: () => false } : {}),
   });
   const latency = new Histogram();
   const exact: number[] = [];
