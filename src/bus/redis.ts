@@ -325,6 +325,48 @@ async function within(promise: Promise<unknown>, ms: number): Promise<boolean> {
   }
 }
 
+/** Calls `then` on every `ready` of `connection` after its first (a reconnect). */
+function onReconnect(connection: Redis, then: () => void): void {
+  let readies = 0;
+  connection.on('ready', () => {
+    if (readies++ > 0) then();
+  });
+}
+
+/** XADD arguments of a dead-letter entry: where it came from, why, and its fields as they were. */
+function deadLetterEntry(
+  settings: Settings,
+  key: string,
+  from: { stream: string; id: string; group: string; consumer: string; deliveries: number },
+  code: ReasonCode,
+  text: string,
+  fields: readonly string[],
+): (string | number)[] {
+  return [
+    key,
+    'MAXLEN',
+    '~',
+    settings.maxLen(Streams.deadLetter),
+    '*',
+    'stream',
+    from.stream,
+    'id',
+    from.id,
+    'group',
+    from.group,
+    'consumer',
+    from.consumer,
+    'deliveries',
+    from.deliveries,
+    'reason',
+    code,
+    'error',
+    text,
+    'fields',
+    JSON.stringify(fields),
+  ];
+}
+
 async function quitConnection(connection: Redis): Promise<void> {
   if (connection.status === 'ready') {
     try {
@@ -472,13 +514,10 @@ class StreamReader implements BusReader {
     this.settings = host.settings;
     this.started = new Promise<void>((resolve) => (this.markStarted = resolve));
     this.nextClaimAt = performance.now() + Math.min(this.settings.claimIntervalMs, this.settings.claimIdleMs);
-    let readies = 0;
-    connection.on('ready', () => {
-      // After a reconnect, a reply lost on the way leaves entries in this consumer's pending list: drain them.
-      if (readies++ > 0) {
-        this.resync = true;
-        this.clientId = undefined;
-      }
+    // After a reconnect, a reply lost on the way leaves entries in this consumer's pending list: drain them.
+    onReconnect(connection, () => {
+      this.resync = true;
+      this.clientId = undefined;
     });
   }
 
@@ -846,27 +885,14 @@ class StreamReader implements BusReader {
     if (stream !== Streams.deadLetter)
       pipeline.call(
         'XADD',
-        this.host.deadLetterKey,
-        'MAXLEN',
-        '~',
-        this.settings.maxLen(Streams.deadLetter),
-        '*',
-        'stream',
-        stream,
-        'id',
-        id,
-        'group',
-        this.group,
-        'consumer',
-        this.consumer,
-        'deliveries',
-        deliveries,
-        'reason',
-        code,
-        'error',
-        text,
-        'fields',
-        JSON.stringify(fields),
+        ...deadLetterEntry(
+          this.settings,
+          this.host.deadLetterKey,
+          { stream, id, group: this.group, consumer: this.consumer, deliveries },
+          code,
+          text,
+          fields,
+        ),
       );
     pipeline.call('XACK', this.target.key, this.group, id);
     const results = (await pipeline.exec()) ?? [];
@@ -972,12 +998,9 @@ class BroadcastReader implements BusReader {
     readonly connection: Redis,
   ) {
     this.started = new Promise<void>((resolve) => (this.markStarted = resolve));
-    let readies = 0;
-    connection.on('ready', () => {
-      if (readies++ > 0) {
-        this.resync = true;
-        this.clientId = undefined;
-      }
+    onReconnect(connection, () => {
+      this.resync = true;
+      this.clientId = undefined;
     });
   }
 
@@ -1145,27 +1168,14 @@ class BroadcastReader implements BusReader {
     if (stream !== Streams.deadLetter)
       await this.connection.call(
         'XADD',
-        this.host.deadLetterKey,
-        'MAXLEN',
-        '~',
-        this.host.settings.maxLen(Streams.deadLetter),
-        '*',
-        'stream',
-        stream,
-        'id',
-        id,
-        'group',
-        this.group,
-        'consumer',
-        this.consumer,
-        'deliveries',
-        1,
-        'reason',
-        'OPS_MALFORMED_MESSAGE',
-        'error',
-        text,
-        'fields',
-        JSON.stringify(fields),
+        ...deadLetterEntry(
+          this.host.settings,
+          this.host.deadLetterKey,
+          { stream, id, group: this.group, consumer: this.consumer, deliveries: 1 },
+          'OPS_MALFORMED_MESSAGE',
+          text,
+          fields,
+        ),
       );
     this.host.counters.deadLettered++;
     this.host.settings.logger.error('entry dead-lettered', {

@@ -76,6 +76,26 @@ async function withFleet<T>(
   }
 }
 
+/** Publishes a version as this operator, straight to the fleet, and keeps the local file in step. */
+async function publishToFleet(
+  bus: RedisBus,
+  store: Store | undefined,
+  file: PolicyFile,
+  content: string,
+  cause: 'set' | 'rollback',
+  configDir: string,
+): Promise<PolicyVersionRecord> {
+  const record = await publishPolicyVersion(
+    { control: bus.control, store, nowMs: Date.now },
+    file,
+    content,
+    cause,
+    cliActor(),
+  );
+  writeFileSync(join(configDir, file), content);
+  return record;
+}
+
 function historyRows(versions: readonly PolicyVersionRecord[]): HistoryRow[] {
   return versions.map((v, i) => ({
     version: v.version,
@@ -163,14 +183,7 @@ async function setCommand(paths: CliPaths, io: CliIo, key: string, text: string)
         problem = edited.error;
         return undefined;
       }
-      const record = await publishPolicyVersion(
-        { control: bus.control, store, nowMs: Date.now },
-        where.file,
-        edited.after,
-        'set',
-        cliActor(),
-      );
-      writeFileSync(file, edited.after);
+      const record = await publishToFleet(bus, store, where.file, edited.after, 'set', paths.configDir);
       return { record, value: edited.value };
     });
     if (problem !== undefined || !published) {
@@ -301,14 +314,14 @@ export function registerPolicyCommand(program: Command, io: CliIo, setExit: (cod
           if (!store) return { error: 'DATABASE_URL is not set: the versions are kept in PostgreSQL' };
           const restored = (await store.loadPolicyVersions(n - 1)).find((v) => v.version === n);
           if (!restored) return { error: `no version ${n}` };
-          const record = await publishPolicyVersion(
-            { control: bus.control, store, nowMs: Date.now },
+          const record = await publishToFleet(
+            bus,
+            store,
             restored.file,
             restored.content,
             'rollback',
-            cliActor(),
+            p.configDir,
           );
-          writeFileSync(join(p.configDir, restored.file), restored.content);
           return { restored: n, file: restored.file, version: record.version };
         });
       if (!reply) {
