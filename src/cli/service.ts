@@ -162,7 +162,18 @@ export async function serviceCommand(
     const giveUp = (): void => void waiting.release();
     process.once('SIGINT', giveUp);
     process.once('SIGTERM', giveUp);
+    // A standby is alive: /health answers 200 with its state (a liveness probe must not restart it).
+    const standbyPort = options.port ?? SERVICE_PORTS[service];
+    const standbyHealth = Fastify({ logger: false });
+    standbyHealth.get('/health', async () => ({
+      status: 'standby',
+      service,
+      consumer: processName,
+      active: await waiting.holderNow().catch(() => null),
+    }));
+    if (standbyPort > 0) await standbyHealth.listen({ port: standbyPort, host: '0.0.0.0' });
     const acquired = await lock.acquire();
+    await standbyHealth.close();
     process.off('SIGINT', giveUp);
     process.off('SIGTERM', giveUp);
     if (!acquired) {

@@ -160,13 +160,24 @@ describe.skipIf(skip !== undefined)('policy changes across processes', () => {
 
     // A standby risk process (one is active at a time) reads the stale file; when the active one stops it takes
     // over and adopts the fleet's version before it judges an order.
-    const standby = spawnHf(['service', 'risk', '--port', '0'], { ...env, HF_CONSUMER: 'risk-2' });
+    const standbyPort = await freePort();
+    const standby = spawnHf(['service', 'risk', '--port', String(standbyPort)], {
+      ...env,
+      HF_CONSUMER: 'risk-2',
+    });
     services.push(standby);
     await waitFor(
       async () => (standby.stderr.includes('waiting as a standby') ? true : undefined),
       'the second risk process to wait as a standby',
       60_000,
     );
+    // Alive for a liveness probe, and saying who is active.
+    const standing = await waitFor(
+      async () => (await fetch(`http://127.0.0.1:${standbyPort}/health`)).json(),
+      'the standby health',
+      10_000,
+    );
+    expect(standing).toEqual({ status: 'standby', service: 'risk', consumer: 'risk-2', active: 'risk-1' });
     const active = services[2]!;
     active.child.kill('SIGTERM');
     expect(await active.exited).toBe(0);
