@@ -146,13 +146,16 @@ export async function serviceCommand(
   const inflight = process.env.HF_BUS_INFLIGHT_BATCHES;
   const logger = createLogger(`hf.${service}`);
   const clock = new LiveClock();
-  // One active instance of a service that keeps a single view of the book; others wait as hot standbys.
+  // One active instance of a service that keeps a single view of the book, and of each set of strategies (two
+  // runners of one set would share its events in one group and submit its orders twice); others wait as hot
+  // standbys.
   let lock: ServiceLock | undefined;
-  if (SINGLE_ACTIVE.has(service)) {
+  if (SINGLE_ACTIVE.has(service) || service === 'strategy') {
     lock = new ServiceLock({
       url: redisUrl,
       keyPrefix: process.env.HF_REDIS_PREFIX ?? '',
-      service,
+      service:
+        service === 'strategy' ? `strategy:${selection ? [...selection].sort().join(',') : 'all'}` : service,
       holder: processName,
       logger,
       ...(process.env.HF_LOCK_TTL_MS ? { ttlMs: Number(process.env.HF_LOCK_TTL_MS) } : {}),

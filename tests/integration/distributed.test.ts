@@ -128,6 +128,21 @@ describe.skipIf(skip !== undefined)('distributed deployment: one process per ser
       'orders from both strategy processes',
       60_000,
     );
+    // A second runner of the same set waits as a standby instead of submitting the same orders again.
+    const second = spawnHf(['service', 'strategy', '--port', '0', '--strategies', 'mm-msft'], {
+      ...env,
+      HF_CONSUMER: 'strategy-b2',
+    });
+    await waitFor(
+      async () =>
+        second.stderr.includes('strategy:mm-msft is active in strategy-b: waiting as a standby')
+          ? true
+          : undefined,
+      'the second mm-msft runner to wait as a standby',
+      30_000,
+    );
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
     const unknown = await runHf(['service', 'strategy', '--port', '0', '--strategies', 'nope'], env);
     expect(unknown.code).toBe(2);
     expect(unknown.stderr).toMatch(/strategies\.yaml.*no strategy with id "nope"/);
