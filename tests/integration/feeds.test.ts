@@ -93,7 +93,7 @@ describe('market-data sources with failover', () => {
       config,
       'run',
       '--duration',
-      '60',
+      '120',
       '--no-api',
       '--no-ws',
       '--quiet',
@@ -107,7 +107,7 @@ describe('market-data sources with failover', () => {
           return s.instruments[0]?.active === 'backup' ? s : undefined;
         },
         'AAPL on its backup source',
-        20_000,
+        45_000,
       );
       expect(status.instruments[0]!.instrumentId).toBe('AAPL.SIM-A');
       const text = await runHf(['--home', home, 'feed', 'status']);
@@ -122,5 +122,5 @@ describe('market-data sources with failover', () => {
       run.child.kill('SIGTERM');
       await run.exited;
     }
-  });
+  }, 120_000);
 });
