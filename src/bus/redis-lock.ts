@@ -3,9 +3,12 @@
 // the holder stops renewing (killed, hung, cut off); an instance that finds its lock taken by another (it was
 // paused or partitioned past the TTL) stops at once rather than act beside the new holder.
 //
-// The holder's name is its consumer name (HF_CONSUMER, stable per instance): the same instance restarted takes its
-// own lock back without waiting for the TTL, and drains its own pending entries first as before.
+// The holder is a token of this process (its consumer name and a random suffix): two processes never both hold
+// it, even under one HF_CONSUMER (two on a host without one, or a restart beside a hung predecessor); a restarted
+// instance waits out its predecessor's TTL. Renewals have a deadline: a holder that has not renewed within the TTL
+// (Redis unreachable, the event loop stalled) counts the lock as lost and stops, since a standby may hold it.
 
+import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from '../common/logging.ts';
 import { maskUrl } from '../common/url.ts';
@@ -39,25 +42,44 @@ export interface ServiceLockOptions {
 
 export class ServiceLock {
   readonly key: string;
+  /** This process's token in the key: the holder's name and a random suffix. */
+  readonly token: string;
   private readonly redis: Redis;
   private readonly ttlMs: number;
   private renewTimer: NodeJS.Timeout | undefined;
   private held = false;
   private stopped = false;
+  private renewing = false;
+  private lost = false;
+  /** performance.now() of the last renewal Redis confirmed. */
+  private renewedAt = 0;
 
   constructor(private readonly options: ServiceLockOptions) {
     this.key = `${options.keyPrefix}lock:service:${options.service}`;
-    this.ttlMs = options.ttlMs ?? 5_000;
+    const ttl = options.ttlMs ?? 5_000;
+    if (!Number.isInteger(ttl) || ttl < 300)
+      throw new Error(
+        `service lock: the TTL must be an integer of at least 300 ms (got ${String(options.ttlMs)})`,
+      );
+    this.ttlMs = ttl;
+    this.token = `${options.holder}:${randomBytes(4).toString('hex')}`;
     this.redis = new Redis(options.url, {
       maxRetriesPerRequest: null,
+      // A command that cannot be answered fails within a renewal period instead of queueing forever.
+      commandTimeout: Math.max(100, Math.floor(ttl / 3)),
       connectionName: `hf-lock:${options.holder}:${options.service}`,
     });
     this.redis.on('error', () => undefined); // reported by the attempts below
   }
 
-  /** Who holds the service now (null when free). */
-  holderNow(): Promise<string | null> {
-    return this.redis.get(this.key);
+  /** The holder's name in a token (`name:suffix`). */
+  static holderName(token: string | null): string | null {
+    return token === null ? null : token.replace(/:[0-9a-f]{8}$/, '');
+  }
+
+  /** Who holds the service now (the holder's name; null when free). */
+  async holderNow(): Promise<string | null> {
+    return ServiceLock.holderName(await this.redis.get(this.key));
   }
 
   /**
@@ -68,8 +90,9 @@ export class ServiceLock {
     let announced = false;
     while (!this.stopped) {
       try {
-        if ((await this.redis.eval(TAKE, 1, this.key, this.options.holder, this.ttlMs)) === 1) {
+        if ((await this.redis.eval(TAKE, 1, this.key, this.token, this.ttlMs)) === 1) {
           this.held = true;
+          this.renewedAt = performance.now();
           if (announced)
             this.options.logger.warn(
               `${this.options.service}: the active instance stopped renewing; taking over`,
@@ -98,19 +121,31 @@ export class ServiceLock {
   }
 
   private async renew(): Promise<void> {
-    if (!this.held || this.stopped) return;
+    if (!this.held || this.stopped || this.renewing) return;
+    this.renewing = true;
     let taken: unknown;
     try {
-      taken = await this.redis.eval(TAKE, 1, this.key, this.options.holder, this.ttlMs);
+      taken = await this.redis.eval(TAKE, 1, this.key, this.token, this.ttlMs);
     } catch {
-      return; // Redis away: the lock lapses with it; whoever holds it when it is back decides
+      taken = undefined; // not answered in time
+    } finally {
+      this.renewing = false;
     }
-    if (taken === 1) return;
+    if (this.stopped || this.lost) return;
+    if (taken === 1) {
+      this.renewedAt = performance.now();
+      return;
+    }
+    // Taken by another, or not renewed for longer than the TTL allows (leave a third for the clocks): lost.
+    if (taken === undefined && performance.now() - this.renewedAt < (this.ttlMs * 2) / 3) return;
+    this.lost = true;
     this.held = false;
     if (this.renewTimer) clearInterval(this.renewTimer);
-    const holder = await this.holderNow().catch(() => null);
+    const holder = taken === undefined ? null : await this.holderNow().catch(() => null);
     this.options.logger.error(
-      `${this.options.service}: the service lock is held by ${holder ?? 'nobody'} now; this instance stops`,
+      taken === undefined
+        ? `${this.options.service}: the service lock could not be renewed within its TTL (Redis unreachable?); this instance stops`
+        : `${this.options.service}: the service lock is held by ${holder ?? 'nobody'} now; this instance stops`,
       { lock: this.key },
     );
     this.options.onLost(holder);
@@ -120,7 +155,7 @@ export class ServiceLock {
   async release(): Promise<void> {
     this.stopped = true;
     if (this.renewTimer) clearInterval(this.renewTimer);
-    if (this.held) await this.redis.eval(RELEASE, 1, this.key, this.options.holder).catch(() => undefined);
+    if (this.held) await this.redis.eval(RELEASE, 1, this.key, this.token).catch(() => undefined);
     this.held = false;
     this.redis.disconnect();
   }

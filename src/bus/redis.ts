@@ -1035,12 +1035,14 @@ class BroadcastReader implements BusReader {
       this.host.command.client('UNBLOCK', this.clientId).catch(() => undefined);
   }
 
-  /** entries-added now minus what this reader has read: entries not yet handed over. */
-  updateLag(entriesAdded: number | undefined): void {
-    this.lag =
-      entriesAdded === undefined || this.position === undefined
-        ? undefined
-        : Math.max(0, entriesAdded - this.position);
+  /** entries-added now minus what this reader has read (at most the stream's length): entries not yet handed over. */
+  updateLag(entriesAdded: number | undefined, length: number | undefined): void {
+    if (entriesAdded === undefined || this.position === undefined) {
+      this.lag = undefined;
+      return;
+    }
+    const behind = Math.max(0, entriesAdded - this.position);
+    this.lag = length === undefined ? behind : Math.min(behind, length);
   }
 
   private async run(): Promise<void> {
@@ -1056,18 +1058,21 @@ class BroadcastReader implements BusReader {
         } else if (this.resync) {
           this.resync = false;
           const now = await streamPosition(this.connection, this.target.key);
+          // The server lost entries (restarted from a snapshot, or without persistence): go on from its newest
+          // entry, as a process that starts does — never replay an old stream as live prices.
           if (compareIds(now.lastId, this.lastId) < 0) {
             this.host.settings.logger.warn(
-              'broadcast stream restarted on the server: reading it from its start',
+              'broadcast stream went back on the server: reading from its newest entry',
               {
                 stream: this.target.stream,
                 lastRead: this.lastId,
                 lastOnServer: now.lastId,
               },
             );
-            this.lastId = '0-0';
-            this.position = 0;
+            this.lastId = now.lastId;
           }
+          // The lag's reference follows the server's count (entries-added restarts with the stream).
+          this.position = now.entriesAdded;
         }
         if (this.stopping) break;
         const pending = this.connection.call(
@@ -1125,13 +1130,23 @@ class BroadcastReader implements BusReader {
       const problem = typeof message === 'string' ? message : this.target.check?.(message);
       if (problem !== undefined) {
         counters.malformed++;
-        await this.deadLetter(id, fields, problem);
+        // Not awaited: a slow or failed dead-letter write does not hold the prices behind it.
+        this.deadLetter(id, fields, problem).catch((error: unknown) =>
+          this.host.settings.logger.error('dead-letter write failed: the malformed entry is only logged', {
+            stream: this.target.stream,
+            id,
+            error: errorText(error),
+            fields: JSON.stringify(fields),
+          }),
+        );
         continue;
       }
       counters.delivered++;
       this.delivered++;
-      for (let i = 0; i < this.subscribers.length; i++) {
-        const { group, handler } = this.subscribers[i] as (typeof this.subscribers)[number];
+      // A copy: a handler that unsubscribes (itself or another) does not make the next one miss this entry.
+      const subscribers = this.subscribers.length === 1 ? this.subscribers : [...this.subscribers];
+      for (let i = 0; i < subscribers.length; i++) {
+        const { group, handler } = subscribers[i] as (typeof subscribers)[number];
         this.invoked++;
         let result: void | Promise<void>;
         try {
@@ -1542,9 +1557,12 @@ export class RedisBus implements Bus {
       if (error || !Array.isArray(groups)) return;
       if (reader instanceof BroadcastReader) {
         const list = groups as unknown[];
-        const at = list.indexOf('entries-added');
-        const added = at >= 0 ? list[at + 1] : undefined;
-        reader.updateLag(typeof added === 'number' ? added : undefined);
+        const field = (name: string): number | undefined => {
+          const at = list.indexOf(name);
+          const value = at >= 0 ? list[at + 1] : undefined;
+          return typeof value === 'number' ? value : undefined;
+        };
+        reader.updateLag(field('entries-added'), field('length'));
         return;
       }
       for (const raw of groups as unknown[][]) {

@@ -159,10 +159,15 @@ export async function serviceCommand(
       holder: processName,
       logger,
       ...(process.env.HF_LOCK_TTL_MS ? { ttlMs: Number(process.env.HF_LOCK_TTL_MS) } : {}),
+      // Lost (taken by another, or not renewable within its TTL): stop at once, acking nothing more.
       onLost: () => process.exit(3),
     });
     const waiting = lock;
-    const giveUp = (): void => void waiting.release();
+    let gaveUp = false;
+    const giveUp = (): void => {
+      gaveUp = true;
+      void waiting.release();
+    };
     process.once('SIGINT', giveUp);
     process.once('SIGTERM', giveUp);
     // A standby is alive: /health answers 200 with its state (a liveness probe must not restart it).
@@ -172,14 +177,19 @@ export async function serviceCommand(
       status: 'standby',
       service,
       consumer: processName,
-      active: await waiting.holderNow().catch(() => null),
+      active: await Promise.race([
+        waiting.holderNow().catch(() => null),
+        new Promise<null>((r) => setTimeout(() => r(null), 500)),
+      ]),
     }));
     if (standbyPort > 0) await standbyHealth.listen({ port: standbyPort, host: '0.0.0.0' });
     const acquired = await lock.acquire();
-    await standbyHealth.close();
+    // The signal listeners go before anything else is awaited: a signal from here on stops the active instance.
     process.off('SIGINT', giveUp);
     process.off('SIGTERM', giveUp);
-    if (!acquired) {
+    if (acquired && gaveUp) await lock.release();
+    await standbyHealth.close();
+    if (!acquired || gaveUp) {
       io.out(`hf service ${service} (${processName}): stopped while a standby`);
       return 0;
     }

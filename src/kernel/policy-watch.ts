@@ -377,6 +377,14 @@ export class PolicyWatcher {
       cause,
       who,
       (record) => {
+        // A newer version received while this one was being numbered may have been applied meanwhile: this one
+        // now has the highest number, so the engine runs its content.
+        if (this.current.get(file)!.content !== content)
+          try {
+            this.applyContent(file, content);
+          } catch (error) {
+            this.refuse(file, error, record.version);
+          }
         this.current.set(file, { version: record.version, content });
         this.applied.push(record);
       },

@@ -105,7 +105,14 @@ export class PgliteStore extends SqlStore {
     const fromTemplate = options.fromTemplate ?? process.env.HF_PGLITE_TEMPLATE !== '0';
     if (dataDir !== undefined && fromTemplate && isFresh(dataDir)) {
       const template = await templateCluster();
-      if (template) cpSync(template, dataDir, { recursive: true });
+      if (template) {
+        // Copied beside, then renamed into place: an interrupted copy never passes for a cluster.
+        const partial = `${dataDir}.partial-${process.pid}`;
+        rmSync(partial, { recursive: true, force: true });
+        cpSync(template, partial, { recursive: true });
+        rmSync(dataDir, { recursive: true, force: true }); // absent or empty (isFresh)
+        renameSync(partial, dataDir);
+      }
     }
     const db = await PGlite.create(dataDir);
     const store = new PgliteStore(db, dataDir);

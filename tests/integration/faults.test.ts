@@ -103,9 +103,15 @@ describe.skipIf(skip !== undefined)('faults: kill -9 and restart under load', ()
       const runs = await store.loadReconciliations(1);
       throw new Error(`${e.message}\n${JSON.stringify(runs[0]?.breaks.slice(0, 6))}\n${diagnose()}`);
     });
-    const afterRestart = (await (await fetch(`http://127.0.0.1:${routerPort}/api/summary`)).json()) as {
-      killSwitch: boolean;
-    };
+    // Its port answers once it has started (it waited out the dead instance's lock as a standby first).
+    const afterRestart = await waitFor(
+      async () => {
+        const res = await fetch(`http://127.0.0.1:${routerPort}/api/summary`);
+        return res.ok ? ((await res.json()) as { killSwitch: boolean }) : undefined;
+      },
+      'the restarted router to answer',
+      30_000,
+    );
     expect(afterRestart.killSwitch).toBe(false);
 
     // Stop the market, let the stream drain, then compare.
