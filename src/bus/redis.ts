@@ -981,7 +981,8 @@ class BroadcastReader implements BusReader {
   readonly started: Promise<void>;
   done: Promise<void> = Promise.resolve();
   private markStarted!: () => void;
-  private readonly subscribers: { readonly group: string; readonly handler: Handler<unknown> }[] = [];
+  /** Replaced, never changed in place: a batch walks the array it started with (no copy per entry). */
+  private subscribers: readonly { readonly group: string; readonly handler: Handler<unknown> }[] = [];
   private lastId: string | undefined;
   /** entries-added of the stream up to lastId (the lag's reference), when the server reports it. */
   private position: number | undefined;
@@ -1016,10 +1017,9 @@ class BroadcastReader implements BusReader {
   /** Adds a subscriber; returns its removal. */
   add(group: string, handler: Handler<unknown>): () => void {
     const subscriber = { group, handler };
-    this.subscribers.push(subscriber);
+    this.subscribers = [...this.subscribers, subscriber];
     return () => {
-      const at = this.subscribers.indexOf(subscriber);
-      if (at >= 0) this.subscribers.splice(at, 1);
+      this.subscribers = this.subscribers.filter((s) => s !== subscriber);
     };
   }
 
@@ -1143,8 +1143,9 @@ class BroadcastReader implements BusReader {
       }
       counters.delivered++;
       this.delivered++;
-      // A copy: a handler that unsubscribes (itself or another) does not make the next one miss this entry.
-      const subscribers = this.subscribers.length === 1 ? this.subscribers : [...this.subscribers];
+      // The array as it is now: a handler that unsubscribes (itself or another) replaces it, so the next
+      // subscriber still gets this entry.
+      const subscribers = this.subscribers;
       for (let i = 0; i < subscribers.length; i++) {
         const { group, handler } = subscribers[i] as (typeof subscribers)[number];
         this.invoked++;

@@ -15,7 +15,8 @@ import { ConfigError } from '../common/errors.ts';
 import { createLogger } from '../common/logging.ts';
 import {
   cliActor,
-  describePolicyChange,
+  policyHistoryRows,
+  type PolicyHistoryRow,
   parsePolicyDocument,
   publishPolicyVersion,
   validatePolicyContent,
@@ -28,15 +29,6 @@ import { PgliteStore } from '../store/pglite.ts';
 import { PostgresStore } from '../store/postgres.ts';
 import type { PolicyVersionRecord, Store } from '../store/store.ts';
 import { resolvePaths, type CliIo, type CliPaths } from './context.ts';
-
-interface HistoryRow {
-  version: number;
-  file: string;
-  tsMs: number;
-  cause: string;
-  actor: string;
-  change: string;
-}
 
 interface CapBelow {
   scope: string;
@@ -94,17 +86,6 @@ async function publishToFleet(
   );
   writeFileSync(join(configDir, file), content);
   return record;
-}
-
-function historyRows(versions: readonly PolicyVersionRecord[]): HistoryRow[] {
-  return versions.map((v, i) => ({
-    version: v.version,
-    file: v.file,
-    tsMs: v.tsMs,
-    cause: v.cause,
-    actor: v.actor,
-    change: describePolicyChange(versions.slice(0, i).findLast((p) => p.file === v.file)?.content, v.content),
-  }));
 }
 
 async function running<T>(
@@ -270,12 +251,12 @@ export function registerPolicyCommand(program: Command, io: CliIo, setExit: (cod
     .description('every version applied, oldest first: number, file, time, cause, who, what changed')
     .action(async () => {
       const p = paths();
-      let rows = await running<HistoryRow[]>(p, 'GET', '/api/policy/history');
+      let rows = await running<PolicyHistoryRow[]>(p, 'GET', '/api/policy/history');
       if (!rows) {
         const store = await openVersionStore(p);
         if (store)
           try {
-            rows = historyRows(await store.loadPolicyVersions());
+            rows = policyHistoryRows(await store.loadPolicyVersions());
           } finally {
             await store.close();
           }

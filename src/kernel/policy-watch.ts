@@ -138,6 +138,26 @@ export function describePolicyChange(before: string | undefined, after: string):
     : lines.join('; ');
 }
 
+/** A version as `hf policy history` and `GET /api/policy/history` show it: without its content, with what changed. */
+export interface PolicyHistoryRow {
+  readonly version: number;
+  readonly file: PolicyFile;
+  readonly tsMs: number;
+  readonly cause: PolicyCause;
+  readonly actor: string;
+  readonly change: string;
+}
+
+/** Versions (oldest first) as history rows, each described against the previous version of its file. */
+export function policyHistoryRows(versions: readonly PolicyVersionRecord[]): PolicyHistoryRow[] {
+  const previous = new Map<PolicyFile, string>();
+  return versions.map((v) => {
+    const change = describePolicyChange(previous.get(v.file), v.content);
+    previous.set(v.file, v.content);
+    return { version: v.version, file: v.file, tsMs: v.tsMs, cause: v.cause, actor: v.actor, change };
+  });
+}
+
 export interface PublishTarget {
   readonly control: ControlPlane;
   readonly store?: PolicyVersionStore | undefined;

@@ -6,7 +6,7 @@ import Fastify, { type FastifyInstance, type FastifyRequest } from 'fastify';
 import { CONTROL_KEYS } from '../common/topics.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import { summarize } from '../kernel/summary.ts';
-import { cliActor, describePolicyChange, isPolicyFile, type PolicyActor } from '../kernel/policy-watch.ts';
+import { cliActor, isPolicyFile, policyHistoryRows, type PolicyActor } from '../kernel/policy-watch.ts';
 import { toOrderRecord } from '../kernel/kernel.ts';
 import { isOpen, type ClientOrderId, type OrderFilled } from '../model/index.ts';
 import type { OrderRecord } from '../store/store.ts';
@@ -151,18 +151,7 @@ export function buildApi(kernel: Kernel, options: ApiOptions): FastifyInstance {
   app.get('/api/policy/history', async (_request, reply) => {
     const policy = kernel.policy;
     if (!policy) return reply.code(404).send(noPolicy);
-    const versions = await policy.history();
-    return versions.map((v, i) => {
-      const previous = versions.slice(0, i).findLast((p) => p.file === v.file);
-      return {
-        version: v.version,
-        file: v.file,
-        tsMs: v.tsMs,
-        cause: v.cause,
-        actor: v.actor,
-        change: describePolicyChange(previous?.content, v.content),
-      };
-    });
+    return policyHistoryRows(await policy.history());
   });
   if (options.allowControl) {
     // Who made the change: the caller's user (a token, a session), else the local operator on the socket.
