@@ -5,8 +5,8 @@
 //
 // The holder is a token of this process (its consumer name and a random suffix): two processes never both hold
 // it, even under one HF_CONSUMER (two on a host without one, or a restart beside a hung predecessor); a restarted
-// instance waits out its predecessor's TTL. Renewals have a deadline: a holder that has not renewed within the TTL
-// (Redis unreachable, the event loop stalled) counts the lock as lost and stops, since a standby may hold it.
+// instance waits out its predecessor's TTL. A renewal has a deadline (it fails rather than queue while Redis is
+// away); the first renewal answered after an outage says whether the lock is still ours.
 
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
@@ -51,8 +51,6 @@ export class ServiceLock {
   private stopped = false;
   private renewing = false;
   private lost = false;
-  /** performance.now() of the last renewal Redis confirmed. */
-  private renewedAt = 0;
 
   constructor(private readonly options: ServiceLockOptions) {
     this.key = `${options.keyPrefix}lock:service:${options.service}`;
@@ -92,7 +90,6 @@ export class ServiceLock {
       try {
         if ((await this.redis.eval(TAKE, 1, this.key, this.token, this.ttlMs)) === 1) {
           this.held = true;
-          this.renewedAt = performance.now();
           if (announced)
             this.options.logger.warn(
               `${this.options.service}: the active instance stopped renewing; taking over`,
@@ -133,19 +130,18 @@ export class ServiceLock {
     }
     if (this.stopped || this.lost) return;
     if (taken === 1) {
-      this.renewedAt = performance.now();
       return;
     }
-    // Taken by another, or not renewed for longer than the TTL allows (leave a third for the clocks): lost.
-    if (taken === undefined && performance.now() - this.renewedAt < (this.ttlMs * 2) / 3) return;
+    // Not answered: Redis is away, and the lock lives there, so no standby can take it meanwhile; the next renewal
+    // that is answered says whether it is still ours. (Stopping here would turn every Redis restart into every
+    // single-active service stopping.)
+    if (taken === undefined) return;
     this.lost = true;
     this.held = false;
     if (this.renewTimer) clearInterval(this.renewTimer);
-    const holder = taken === undefined ? null : await this.holderNow().catch(() => null);
+    const holder = await this.holderNow().catch(() => null);
     this.options.logger.error(
-      taken === undefined
-        ? `${this.options.service}: the service lock could not be renewed within its TTL (Redis unreachable?); this instance stops`
-        : `${this.options.service}: the service lock is held by ${holder ?? 'nobody'} now; this instance stops`,
+      `${this.options.service}: the service lock is held by ${holder ?? 'nobody'} now; this instance stops`,
       { lock: this.key },
     );
     this.options.onLost(holder);

@@ -159,7 +159,7 @@ export async function serviceCommand(
       holder: processName,
       logger,
       ...(process.env.HF_LOCK_TTL_MS ? { ttlMs: Number(process.env.HF_LOCK_TTL_MS) } : {}),
-      // Lost (taken by another, or not renewable within its TTL): stop at once, acking nothing more.
+      // Lost (taken by another after this process stalled past the TTL): stop at once, acking nothing more.
       onLost: () => process.exit(3),
     });
     const waiting = lock;
