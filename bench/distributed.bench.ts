@@ -3,10 +3,11 @@
 // Run: `node bin/run-ts.mjs bench/distributed.bench.ts`; uses REDIS_URL / DATABASE_URL, else private servers.
 // Env: RATE (ticks/s, 10,000), EVERY (an order on every EVERY-th quote, 5), WARMUP_SECONDS (5),
 // MIN_ACKS (measured acknowledgements at least, 20,000), EMBEDDED=0 skips the embedded run, PROFILE_SERVICES=<dir>
-// has each service write a CPU profile there.
+// has each service write a CPU profile there, MEASURER_GROUPS=1 has the measurer read in consumer groups (with
+// XACKs) instead of without. Each run prints the CPU time every process used over the window (from /proc).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Redis } from 'ioredis';
@@ -281,22 +282,93 @@ interface RunResult {
 }
 
 /** Warm-up, then ticks at RATE until MIN_ACKS measured orders were submitted (and a drain for their acks). */
+/** CPU time (user + system, ms) of every process on the machine by name, and of each process tree given. */
+function cpuByProcess(trees: ReadonlyMap<string, number>): Map<string, number> {
+  const stats: { pid: number; ppid: number; comm: string; ms: number }[] = [];
+  const tick = 1000 / 100; // USER_HZ
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${entry}/stat`, 'utf8');
+    } catch {
+      continue; // exited meanwhile
+    }
+    const close = text.lastIndexOf(')');
+    const comm = text.slice(text.indexOf('(') + 1, close);
+    const rest = text.slice(close + 2).split(' ');
+    // Fields after the name: state(3) ppid(4) … utime(14) stime(15), numbered from 1 with pid and comm.
+    stats.push({
+      pid: Number(entry),
+      ppid: Number(rest[1]),
+      comm,
+      ms: (Number(rest[11]) + Number(rest[12])) * tick,
+    });
+  }
+  const out = new Map<string, number>();
+  for (const [name, root] of trees) {
+    const members = new Set([root]);
+    for (let grew = true; grew;) {
+      grew = false;
+      for (const s of stats)
+        if (!members.has(s.pid) && members.has(s.ppid)) {
+          members.add(s.pid);
+          grew = true;
+        }
+    }
+    out.set(
+      name,
+      stats.filter((s) => members.has(s.pid)).reduce((sum, s) => sum + s.ms, 0),
+    );
+  }
+  for (const s of stats)
+    if (s.comm === 'redis-server' || s.comm === 'postgres') out.set(s.comm, (out.get(s.comm) ?? 0) + s.ms);
+  return out;
+}
+
+/** What each process spent of the cores over the window: CPU ms per second of wall time, and per order. */
+function cpuReport(
+  before: Map<string, number>,
+  after: Map<string, number>,
+  seconds: number,
+  orders: number,
+): string {
+  const parts: string[] = [];
+  let total = 0;
+  for (const [name, ms] of after) {
+    const used = ms - (before.get(name) ?? 0);
+    total += used;
+    parts.push(
+      `${name} ${((used / seconds / 1000) * 100).toFixed(0)}% (${((used * 1000) / Math.max(1, orders)).toFixed(0)} µs/order)`,
+    );
+  }
+  return `${parts.join(', ')}; all ${((total / seconds / 1000) * 100).toFixed(0)}% of one core`;
+}
+
 async function measure(
   label: string,
   publish: (tick: QuoteTick) => void,
   tracker: AckTracker,
   afterBatch?: () => Promise<void>,
   atWindowEnd?: () => Promise<void>,
+  processes: ReadonlyMap<string, number> = new Map(),
 ): Promise<RunResult> {
   let index = 0;
   index += await publishAtRate(publish, RATE, index, (s) => s >= WARMUP_SECONDS, afterBatch);
   tracker.measureFrom = nowMicros();
   const ordersNeeded = MIN_ACKS * EVERY;
+  const trees = processes;
+  const cpuBefore = cpuByProcess(trees);
+  const ownBefore = process.cpuUsage();
   const started = performance.now();
   // Enough ticks for MIN_ACKS orders, plus 2% so a few lost ones still leave MIN_ACKS measured.
   const ticks = await publishAtRate(publish, RATE, index, (s) => s * RATE >= ordersNeeded * 1.02, afterBatch);
   tracker.measureUntil = nowMicros();
   const seconds = (performance.now() - started) / 1000;
+  const cpuAfter = cpuByProcess(trees);
+  const own = process.cpuUsage(ownBefore);
+  cpuAfter.set('measurer', (own.user + own.system) / 1000);
+  const cpu = cpuReport(cpuBefore, cpuAfter, seconds, ticks / EVERY);
   await atWindowEnd?.();
   await sleep(DRAIN_MS);
   const sorted = tracker.sorted();
@@ -320,6 +392,7 @@ async function measure(
     `${label}: tick → ack p50 ${percentile(sorted, 0.5).toFixed(1)}  p99 ${percentile(sorted, 0.99).toFixed(1)}  ` +
       `p99.9 ${percentile(sorted, 0.999).toFixed(1)}  max ${(sorted[sorted.length - 1] ?? 0).toFixed(1)} µs`,
   );
+  console.log(`${label}: CPU over the window: ${cpu}`);
   const hop = (list: number[]): string => {
     const sorted = Float64Array.from(list).sort();
     return `p50 ${percentile(sorted, 0.5).toFixed(0)}  p99 ${percentile(sorted, 0.99).toFixed(0)} µs`;
@@ -426,6 +499,9 @@ async function distributedRun(configDir: string): Promise<RunResult> {
       consumer: 'bench-measurer',
       logger: createLogger('bench.measurer', 'warn'),
       statsIntervalMs: 0,
+      // The measurer only watches: it reads every stream without a group (no pending list, no XACK), so its
+      // own load on the two cores stays as small as the system's observers can make it.
+      broadcast: () => process.env.MEASURER_GROUPS !== '1',
     });
     const tracker = new AckTracker(bus, 'distributed-bench');
     await bus.ready();
@@ -464,6 +540,7 @@ async function distributedRun(configDir: string): Promise<RunResult> {
         routerLag = lag.routerLag;
         console.log(`consumer-group lag at the end of the window: ${lag.text}`);
       },
+      new Map(services.map((s) => [s.name, s.child.pid ?? 0])),
     );
     for (const s of services)
       if (s.child.exitCode !== null)
