@@ -4,7 +4,7 @@
 // Env: RATE (ticks/s, 10,000), EVERY (an order on every EVERY-th quote, 5), WARMUP_SECONDS (5),
 // MIN_ACKS (measured acknowledgements at least, 20,000), EMBEDDED=0 skips the embedded run, PROFILE_SERVICES=<dir>
 // has each service write a CPU profile there, MEASURER_GROUPS=1 has the measurer read in consumer groups (with
-// XACKs) instead of without. Each run prints the CPU time every process used over the window (from /proc).
+// XACKs) instead of without, UNIX_SOCKET=1 puts Redis on a Unix socket (unix:// URL) instead of loopback TCP. Each run prints the CPU time every process used over the window (from /proc).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -20,7 +20,8 @@ import { Streams } from '../src/common/topics.ts';
 import { Kernel } from '../src/kernel/kernel.ts';
 import { instrumentId, type OrderEvent, type QuoteTick, type TradingCommand } from '../src/model/index.ts';
 import { postgresForTests, type TestPostgres } from '../tests/support/postgres-server.ts';
-import { redisForTests, type TestRedis } from '../tests/support/redis-server.ts';
+import { redisForTests, startPrivateRedis, type TestRedis } from '../tests/support/redis-server.ts';
+import { ioredisUrl } from '../src/common/url.ts';
 import { printMachine } from './machine.ts';
 import { percentile, report, type BenchResult } from './results.ts';
 
@@ -29,6 +30,24 @@ const EVERY = Number(process.env.EVERY ?? 5);
 const WARMUP_SECONDS = Number(process.env.WARMUP_SECONDS ?? 5);
 const MIN_ACKS = Number(process.env.MIN_ACKS ?? 20_000);
 const RUN_EMBEDDED = process.env.EMBEDDED !== '0';
+/** UNIX_SOCKET=1: a private Redis reached over its Unix socket (unix://…) instead of loopback TCP. */
+const UNIX_SOCKET = process.env.UNIX_SOCKET === '1';
+
+/** A private redis-server listening on a Unix socket too; its URL is the socket's. */
+async function redisOnSocket(): Promise<TestRedis> {
+  const dir = mkdtempSync(join(tmpdir(), 'hf-bench-redis-'));
+  const socket = join(dir, 'redis.sock');
+  const server = await startPrivateRedis({
+    extraArguments: ['--unixsocket', socket, '--unixsocketperm', '700'],
+  });
+  return {
+    url: `unix://${socket}`,
+    stop: async () => {
+      await server.stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
 const STRATEGY_ID = 'distributed-bench';
 const SIZE = 100;
 const ROOT = resolve(import.meta.dirname, '..');
@@ -481,9 +500,9 @@ async function distributedRun(configDir: string): Promise<RunResult> {
   const services: Service[] = [];
   const prefix = `bench-dist:${randomBytes(4).toString('hex')}:`;
   try {
-    redis = await redisForTests();
+    redis = UNIX_SOCKET ? await redisOnSocket() : await redisForTests();
     postgres = await postgresForTests();
-    client = new Redis(redis.url);
+    client = new Redis(ioredisUrl(redis.url));
     const redisClient = client;
     let routerLag = 0;
     const env = {

@@ -11,7 +11,7 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
 import type { Logger } from '../common/logging.ts';
-import { maskUrl } from '../common/url.ts';
+import { ioredisUrl, maskUrl } from '../common/url.ts';
 
 /** SET key name PX ttl when the key is free or already ours; 1 when held by us afterwards. */
 const TAKE = `
@@ -61,7 +61,7 @@ export class ServiceLock {
       );
     this.ttlMs = ttl;
     this.token = `${options.holder}:${randomBytes(4).toString('hex')}`;
-    this.redis = new Redis(options.url, {
+    this.redis = new Redis(ioredisUrl(options.url), {
       maxRetriesPerRequest: null,
       // A command that cannot be answered fails within a renewal period instead of queueing forever.
       commandTimeout: Math.max(100, Math.floor(ttl / 3)),

@@ -7,6 +7,8 @@ import { connect as connectTls, type ConnectionOptions } from 'node:tls';
 export interface WriterEndpoint {
   readonly host: string;
   readonly port: number;
+  /** A Unix socket instead of host and port (a Redis on the same machine). */
+  readonly path?: string | undefined;
   readonly username: string | undefined;
   readonly password: string | undefined;
   readonly database: number;
@@ -100,9 +102,14 @@ export class StreamWriter {
     if (this.closed)
       return Promise.reject(new WriterConnectionError('Connection is closed (writer closed)', 0, []));
     this.connecting ??= new Promise<Socket>((resolve, reject) => {
-      const { host, port, tls, connectTimeoutMs } = this.endpoint;
-      const socket = tls ? connectTls({ ...tls, host, port }) : connectTcp({ host, port });
-      socket.setNoDelay(true);
+      const { host, port, path, tls, connectTimeoutMs } = this.endpoint;
+      const socket =
+        path !== undefined
+          ? connectTcp({ path })
+          : tls
+            ? connectTls({ ...tls, host, port })
+            : connectTcp({ host, port });
+      if (path === undefined) socket.setNoDelay(true);
       socket.setTimeout(connectTimeoutMs);
       const fail = (error: Error): void => {
         this.lastError = error.message;

@@ -1,6 +1,9 @@
 // The Redis Streams bus against the shared Bus contract and its own guarantees (pending-first restart, claiming,
 // retries and dead-lettering, outage survival, control plane from plain redis-cli writes) on a real redis-server.
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, silentLogger, type Logger } from '../common/logging.ts';
@@ -594,6 +597,39 @@ describe.skipIf(skipReason !== undefined)('RedisBus on a real Redis', () => {
     expect(errors[0]).toContain(`redis://:****@127.0.0.1:${port}`);
     expect(lines.join('\n')).not.toContain('hunter2');
     await expect(RedisBus.connect({ url: 'http://example.com', logger })).rejects.toThrow(/not a redis:\/\//);
+  });
+
+  it('connects over a Unix socket (unix:///path?db=N): publishes, reads and the control plane, no TCP', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hf-redis-sock-'));
+    const socket = join(dir, 'redis.sock');
+    const privateServer = await startPrivateRedis({
+      extraArguments: ['--unixsocket', socket, '--unixsocketperm', '700'],
+    });
+    const b = await RedisBus.connect({ url: `unix://${socket}?db=3`, logger: silentLogger, blockMs: 200 });
+    const direct = new Redis(socket, { db: 3 });
+    try {
+      const seen: string[] = [];
+      b.subscribe(Streams.ordersIncoming, 'risk', (m) => void seen.push(nameOf(m)));
+      await b.ready();
+      for (let i = 0; i < 3; i++) b.publish(Streams.ordersIncoming, cancel(i));
+      await eventually(() => seen.length === 3);
+      expect(await direct.xlen(Streams.ordersIncoming)).toBe(3);
+      await b.control.set(ControlKeys.killSwitch, 'enabled', 'true');
+      expect(await direct.hget(ControlKeys.killSwitch, 'enabled')).toBe('true');
+      // Every connection of the bus is on the socket (a TCP client's addr is ip:port).
+      const clients = (await direct.client('LIST')) as string;
+      const bus = clients.split('\n').filter((line) => line.includes('name=hf-bus'));
+      expect(bus.length).toBeGreaterThanOrEqual(3);
+      for (const line of bus) expect(line).toMatch(/addr=\/[^ ]*redis\.sock/);
+      await expect(RedisBus.connect({ url: 'unix://host/redis.sock', logger: silentLogger })).rejects.toThrow(
+        /names a socket path/,
+      );
+    } finally {
+      direct.disconnect();
+      await b.close();
+      await privateServer.stop();
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('survives a Redis restart: publishes made while it is down are written in order afterwards and consumers resume', async () => {

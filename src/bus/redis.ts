@@ -25,7 +25,7 @@ import type { ReasonCode } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/logging.ts';
 import { checkWith, schemaForStream, type MessageCheck } from '../common/message-schemas.ts';
 import { CONTROL_KEYS, PolicyDocumentsKey, Streams } from '../common/topics.ts';
-import { maskUrl } from '../common/url.ts';
+import { maskUrl, unixSocketUrl } from '../common/url.ts';
 import type { Alert, AlertSeverity } from '../model/index.ts';
 import { RedisControlPlane } from './redis-control.ts';
 import { StreamWriter, WriterConnectionError, xaddHead, type WriteFailure } from './redis-writer.ts';
@@ -225,11 +225,11 @@ function resolveSettings(options: RedisBusOptions): Settings {
   } catch {
     // reported below
   }
-  if (protocol !== 'redis:' && protocol !== 'rediss:')
-    throw new Error(`RedisBus: REDIS_URL ${maskedUrl} is not a redis:// or rediss:// URL`);
+  if (protocol !== 'redis:' && protocol !== 'rediss:' && protocol !== 'unix:')
+    throw new Error(`RedisBus: REDIS_URL ${maskedUrl} is not a redis://, rediss:// or unix:// URL`);
   const maxLen = options.maxLen;
   return {
-    url: options.url,
+    url: protocol === 'unix:' ? unixSocketUrl(options.url) : options.url,
     maskedUrl,
     consumer: options.consumer ?? `${hostname()}-${process.pid}`,
     keyPrefix: options.keyPrefix ?? '',
@@ -1261,10 +1261,11 @@ export class RedisBus implements Bus {
     this.deadLetterKey = settings.keyPrefix + Streams.deadLetter;
     this.writeTask = () => void this.writeLoop();
     this.trimFlags = new Uint8Array(settings.pipelineLimit);
-    const { host, port, username, password, db, tls, connectTimeout } = command.options;
+    const { host, port, path, username, password, db, tls, connectTimeout } = command.options;
     this.writer = new StreamWriter({
       host: host ?? '127.0.0.1',
       port: port ?? 6379,
+      path,
       username,
       password,
       database: db ?? 0,

@@ -35,3 +35,19 @@ export function maskUrl(url: string): string {
   }
   return `${url.slice(0, start)}${head}${tail.replace(/([?&](?:password|pass)=)[^&#]*/gi, `$1${MASK}`)}`;
 }
+
+/**
+ * `unix:///run/redis/redis.sock?db=2` (a Redis on the same host, over its Unix socket: no TCP stack per command)
+ * → ioredis's form, the socket path with the query (`/run/redis/redis.sock?db=2`; `password=` goes along).
+ */
+export function unixSocketUrl(url: string): string {
+  const parsed = new URL(url);
+  if (parsed.host !== '' || !parsed.pathname.startsWith('/'))
+    throw new Error(`REDIS_URL ${maskUrl(url)}: a unix:// URL names a socket path (unix:///path/redis.sock)`);
+  return `${decodeURIComponent(parsed.pathname)}${parsed.search}`;
+}
+
+/** REDIS_URL as ioredis takes it: a unix:// URL becomes its socket path, any other URL stays as written. */
+export function ioredisUrl(url: string): string {
+  return url.startsWith('unix:') ? unixSocketUrl(url) : url;
+}
