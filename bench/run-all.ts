@@ -18,6 +18,7 @@ const BENCHES = [
   'redis-bus.bench.ts',
   'distributed.bench.ts',
   'backtest.bench.ts',
+  'retention.bench.ts',
   'ingest.bench.ts',
   'greeks.bench.ts',
   'ws-gateway.bench.ts',

@@ -94,6 +94,8 @@ export async function reconcileDayCommand(
       store,
       logger: createLogger('reconcile', 'error'),
       components: ['router', 'ledger'],
+      // Every order of the day is compared in detail: none leaves memory here.
+      retention: null,
     });
     await kernel.start();
     report = await kernel.reconcile();

@@ -5,6 +5,8 @@
 import { existsSync, mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { createWriteStream } from 'node:fs';
+import { ConfigError } from '../common/errors.ts';
+import { retentionFromEnv } from '../common/retention.ts';
 import { createLogger } from '../common/logging.ts';
 import { LiveClock } from '../common/clock.ts';
 import { Kernel } from '../kernel/kernel.ts';
@@ -55,6 +57,8 @@ function sessionName(d = new Date()): string {
 
 export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions): Promise<number> {
   assertProductionSecrets();
+  const reconcileEvery = reconcileSeconds();
+  retentionFromEnv(); // a bad HF_RETAIN_* stops here, naming the variable, before anything starts
   mkdirSync(paths.home, { recursive: true });
   // One `hf run` per home: a live control socket means another is running.
   if (existsSync(paths.socket)) {
@@ -249,6 +253,22 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
     () => void kernel.persist().catch((e: unknown) => logger.error('persist failed', { error: String(e) })),
     500,
   );
+  // Reconciled on a schedule too (the distributed reconciler service's default): every order is compared in
+  // detail while the OMS still holds it (closed orders leave memory after HF_RETAIN_CLOSED_SECONDS).
+  const reconciling =
+    reconcileEvery > 0
+      ? setInterval(
+          () =>
+            void kernel
+              .reconcile()
+              .then((report) => {
+                if (report.breaks.length > 0)
+                  logger.error(`reconciliation: ${report.breaks.length} break(s)`, { breaks: report.breaks });
+              })
+              .catch((e: unknown) => logger.error('reconciliation failed', { error: String(e) })),
+          reconcileEvery * 1000,
+        )
+      : undefined;
 
   const tty = process.stdout.isTTY && !options.quiet && !options.json;
   const screen = setInterval(() => {
@@ -271,6 +291,7 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
   await ws?.close();
   clearInterval(screen);
   clearInterval(persist);
+  clearInterval(reconciling);
   const final = await kernel.reconcile();
   sideWorkers.stop();
   await kernel.stop();
@@ -288,4 +309,18 @@ export async function runCommand(paths: CliPaths, io: CliIo, options: RunOptions
   await store.close();
   await new Promise<void>((r) => logStream.end(r));
   return final.breaks.length === 0 ? 0 : 1;
+}
+
+/** HF_RECONCILE_SECONDS (60; 0: only at the start and the end), a ConfigError naming it when not a number. */
+function reconcileSeconds(): number {
+  const text = process.env.HF_RECONCILE_SECONDS;
+  if (text === undefined || text.trim() === '') return 60;
+  const value = Number(text);
+  if (!Number.isFinite(value) || value < 0)
+    throw new ConfigError(
+      'environment',
+      'HF_RECONCILE_SECONDS',
+      `expected seconds ≥ 0, got ${JSON.stringify(text)}`,
+    );
+  return value;
 }

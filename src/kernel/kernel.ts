@@ -30,6 +30,7 @@ import {
 } from '../model/index.ts';
 import { OmsEngine, type RestoredOrder, type VenueAdapter } from '../oms/index.ts';
 import { reconcilableOrders, Reconciler, type ReconciliationReport } from '../reconciler/index.ts';
+import { retentionFromEnv, type RetentionSettings } from '../common/retention.ts';
 import {
   loadPolicyConfig,
   loadRiskConfig,
@@ -52,6 +53,9 @@ import { PaperVenueAdapter } from '../venues/paper/index.ts';
 import { instantiateStrategy } from './strategy-loader.ts';
 
 export type KernelMode = 'backtest' | 'paper' | 'live';
+
+/** Journals a ledger with a store keeps in memory (retention): the latest, for views; the store has them all. */
+const LEDGER_JOURNALS_HELD = 10_000;
 
 /**
  * What a process runs. The embedded deployment runs them all in one process; the distributed one runs one
@@ -107,6 +111,12 @@ export interface KernelOptions {
   readonly watchPolicy?: boolean;
   /** Where policy versions are numbered, kept and audited (the access store); may still be opening. */
   readonly policyStore?: PolicyVersionStore | Promise<PolicyVersionStore | undefined>;
+  /**
+   * How long closed orders and seen ids stay in memory (OMS, strategies, risk). Default: from the environment
+   * (retentionFromEnv) for a paper or live kernel, none (everything kept) for a backtest; `null`: none. The OMS
+   * releases orders only with a store (it has them).
+   */
+  readonly retention?: RetentionSettings | null;
 }
 
 export interface ComponentHealth {
@@ -235,6 +245,11 @@ export class Kernel {
     // A broker's own market-data feed (KiteTicker) publishes through the kernel once it exists.
     let publishToKernel: (m: MarketData) => void = () => undefined;
     const brokerFeeds: ZerodhaFeed[] = [];
+    // Bounded memory for a long-running process; a backtest keeps everything for its report.
+    const retention =
+      options.retention === null
+        ? undefined
+        : (options.retention ?? (options.mode !== 'backtest' ? retentionFromEnv() : undefined));
     for (const [venue, config] of registry.venues) {
       venueIndex++;
       if (!config.enabled) continue;
@@ -286,6 +301,8 @@ export class Kernel {
         ...(options.store
           ? { journal: options.store, durability: writeAhead ? 'write-ahead' : 'write-behind' }
           : {}),
+        // The OMS releases closed orders only with a store; the venue forgets them (a session) only then too.
+        ...(retention && options.store ? { retainMicros: retention.idsMicros } : {}),
       });
       venues.set(venue, adapter);
       paperVenues.push(adapter);
@@ -299,6 +316,7 @@ export class Kernel {
       policy: policyConfig,
       candleTimeframes,
       logger: logger.child('risk'),
+      ...(retention ? { retention } : {}),
     });
     const oms = new OmsEngine({
       bus,
@@ -307,6 +325,8 @@ export class Kernel {
       venues,
       logger: logger.child('oms'),
       ...(writeAhead ? { durable: () => flushVenues(paperVenues) } : {}),
+      // Closed orders leave memory once persisted and past the horizon: only where a store keeps them.
+      ...(retention && options.store ? { retention } : {}),
     });
     // With a store, the ledger continues from what it holds (journal numbering, positions, cash). A process
     // without the ledger component keeps a follower: rebuilt from the store, fed by fills in a group of its
@@ -320,6 +340,10 @@ export class Kernel {
       ...(options.store && books ? { store: options.store } : {}),
       ...(restored ? { ledger: restored } : {}),
       ...(books ? {} : { group: `ledger-follower:${options.processName ?? 'local'}` }),
+      // The store keeps every journal: memory keeps the last ones and the ids within the horizon.
+      ...(retention && options.store
+        ? { retention: { maxJournals: LEDGER_JOURNALS_HELD, idsMicros: retention.idsMicros } }
+        : {}),
       logger: logger.child('ledger'),
     });
     const selection = options.strategySelection;
@@ -338,6 +362,7 @@ export class Kernel {
       logger: logger.child('strategy'),
       candleTimeframes,
       ...(selection ? { group: `strategy:${[...selection].sort().join(',')}` } : {}),
+      ...(retention ? { retention } : {}),
     });
     const baseDir = options.strategiesBaseDir ?? dir;
     for (const [index, entry] of strategiesConfig.strategies.entries()) {
@@ -417,6 +442,7 @@ export class Kernel {
       ordersChecked: 0,
       fillsChecked: 0,
       positionsChecked: 0,
+      beyondRetention: 0,
       breaks: [],
     };
     if (run.has('router')) {
@@ -501,6 +527,8 @@ export class Kernel {
       for (const r of await adapter.orders())
         reports.set(r.clientOrderId, { filled: r.filledQuantity, terminal: isTerminal(r.status) });
       const include = (id: ClientOrderId): boolean => {
+        // Closed and released (retention): reconciled while it was held, in the store.
+        if (this.oms.isReleased(id)) return false;
         const order = this.oms.order(id);
         if (!order || !isTerminal(order.status)) return true;
         const report = reports.get(id);
@@ -663,7 +691,12 @@ export class Kernel {
     const positions = new Map<InstrumentId, number>();
     for (const p of this.ledger.ledger.positions()) positions.set(p.instrumentId, p.quantity);
     const report = await this.reconciler.reconcile(
-      { orders: reconcilableOrders(this.oms.allOrders()), positions },
+      {
+        orders: reconcilableOrders(this.oms.allOrders()),
+        positions,
+        released: (id) => this.oms.isReleased(id),
+        seenFill: (venue, tradeId) => this.oms.hasSeenFill(venue, tradeId),
+      },
       [...this.venues.values()],
     );
     this.lastReconciliation = report;
@@ -703,8 +736,15 @@ export class Kernel {
     if (!this.store) return;
     const dirty = this.oms.takeDirty();
     const records = dirty.map(toOrderRecord);
-    await flushVenues(this.paperVenues);
-    if (records.length > 0) await this.store.upsertOrders(records);
+    let ok = false;
+    try {
+      await flushVenues(this.paperVenues);
+      if (records.length > 0) await this.store.upsertOrders(records);
+      ok = true;
+    } finally {
+      // A failed write leaves the orders to the next one (and in memory until then).
+      this.oms.persisted(dirty, ok);
+    }
   }
 
   async stop(): Promise<void> {

@@ -35,6 +35,8 @@ export interface LedgerEngineOptions {
    * from the booking ledger.
    */
   readonly group?: string;
+  /** With a store: only the last journals stay in memory and trade ids are forgotten after `idsMicros`. */
+  readonly retention?: { readonly maxJournals: number; readonly idsMicros: number };
 }
 
 export interface LedgerEngineStats {
@@ -77,6 +79,14 @@ export class LedgerEngine {
     this.log = (options.logger ?? silentLogger).child('ledger');
     this.clock = options.clock;
     this.ledger = options.ledger ?? new Ledger();
+    if (options.retention) {
+      const clock = options.clock;
+      this.ledger.retain(
+        options.retention.maxJournals,
+        options.retention.idsMicros,
+        clock ? () => clock.now() : undefined,
+      );
+    }
   }
 
   /** Rebuilds the ledger from the deposits and fills the store holds, in booking order. */

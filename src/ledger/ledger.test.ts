@@ -371,3 +371,59 @@ describe('Ledger: per-strategy positions and PnL', () => {
     expect(ledger.position('NEVER.SIM-A' as InstrumentId)).toBeUndefined();
   });
 });
+
+describe('Ledger: retention (a long-running process with a store)', () => {
+  const T = 1_700_000_000_000_000;
+  const fill = (trade: string, minute: number) =>
+    makeFill({
+      instrument: aapl,
+      trade,
+      side: 'buy',
+      quantity: 1,
+      price: 100,
+      tsEvent: T + minute * 60_000_000,
+    });
+
+  it('keeps the last journals and forgets trade ids past the horizon; totals are never trimmed', () => {
+    const ledger = new Ledger();
+    ledger.retain(3, 10 * 60_000_000);
+    for (let i = 0; i < 8; i++) ledger.book(fill(`t${i}`, i), aapl);
+    expect(ledger.journalCount).toBe(8);
+    // Trimmed to the last 3 whenever 6 are held: after 8, the last 5.
+    expect(ledger.journals().map((j) => j.sequence)).toEqual([4, 5, 6, 7, 8]);
+    expect(ledger.journals().at(-1)?.sequence).toBe(8);
+    expect(ledger.quantity(aapl.id)).toBe(8);
+    // Within the horizon a repeated fill is a duplicate.
+    expect(ledger.book(fill('t0', 9), aapl)).toBeUndefined();
+    ledger.book(fill('t8', 11), aapl);
+    expect(ledger.isBooked(aapl.venue, 't0')).toBe(false);
+    expect(ledger.isBooked(aapl.venue, 't2')).toBe(true);
+    expect(ledger.trialBalance()).toEqual({ USD: 0n });
+  });
+
+  it('a restored ledger keeps the ids it replayed with their fill times', () => {
+    const first = new Ledger();
+    for (let i = 0; i < 4; i++) first.book(fill(`t${i}`, i), aapl);
+    const restored = Ledger.replay(
+      first.journals().map((j) => ({
+        kind: 'fill' as const,
+        sequence: j.sequence,
+        fill: fill(String((j as { tradeId: string }).tradeId), j.sequence - 1),
+      })),
+      registry,
+    );
+    restored.retain(100, 10 * 60_000_000);
+    expect(restored.book(fill('t4', 5), aapl)).toBeDefined();
+    // t3 (minute 3) is still within the horizon at minute 5: a redelivery is refused.
+    expect(restored.book(fill('t3', 3), aapl)).toBeUndefined();
+    expect(restored.quantity(aapl.id)).toBe(5);
+    // The replayed ids age by their own fill times: at minute 12, t0–t2 (minutes 0–2) are forgotten, t3 is not.
+    restored.book(fill('t5', 12), aapl);
+    expect(['t0', 't1', 't2', 't3'].map((t) => restored.isBooked(aapl.venue, t))).toEqual([
+      false,
+      false,
+      false,
+      true,
+    ]);
+  });
+});

@@ -20,6 +20,7 @@ import {
   type TradeId,
   type VenueId,
 } from '../model/index.ts';
+import { RetentionQueue } from '../common/retention.ts';
 import { exactDecimal, scaleOnGrid } from './exact.ts';
 import { LedgerError, LedgerReasons, type LedgerReasonCode } from './reasons.ts';
 import type {
@@ -231,8 +232,15 @@ export interface InstrumentSource {
 
 export class Ledger {
   private readonly balanceByAccount = new Map<string, MutableBalance>();
-  private readonly journalList: Journal[] = [];
+  private journalList: Journal[] = [];
+  private posted = 0;
   private readonly tradesByVenue = new Map<string, Set<string>>();
+  /** With retention: the most journals kept in memory (the store has them all), and the trade ids by time. */
+  private maxJournals = Number.POSITIVE_INFINITY;
+  private tradeIds: RetentionQueue<readonly [string, string]> | undefined;
+  /** The time trade ids age by: a clock when given, else the latest fill time seen (never going back). */
+  private idsNow: (() => number) | undefined;
+  private latestFillTime = Number.NEGATIVE_INFINITY;
   private readonly depositsByRef = new Map<string, DepositJournal>();
   private readonly positionByInstrument = new Map<InstrumentId, PositionBook>();
   private readonly positionsByStrategy = new Map<StrategyId, Map<InstrumentId, PositionBook>>();
@@ -240,6 +248,23 @@ export class Ledger {
   private readonly termsByInstrument = new Map<InstrumentId, InstrumentTerms>();
   private readonly rejected: RejectedEntry[] = [];
   private nextSequence = 1;
+
+  /**
+   * Bounded memory for a long-running process whose store keeps every journal: only the last `maxJournals`
+   * stay in `journals()` / `snapshot()`, and a trade id is forgotten `idsMicros` (fill time) after its fill
+   * (a venue or the bus repeats a fill within minutes, not a day later; the store's key refuses it anyway).
+   * Balances and positions are totals and are never trimmed.
+   */
+  retain(maxJournals: number, idsMicros: number, now?: () => number): void {
+    this.maxJournals = maxJournals;
+    this.idsNow = now;
+    this.tradeIds = new RetentionQueue(idsMicros);
+    // The ids booked so far (a restored ledger) keep their fill times: a fill redelivered after a restart is
+    // still a duplicate.
+    for (const journal of this.journalList)
+      if (journal.kind === 'fill') this.tradeIds.push([journal.venue, journal.tradeId], journal.tsEvent);
+    this.trimJournals();
+  }
 
   /** Rebuilds a ledger from its entries in booking order; entries it refuses are listed in `rejectedEntries()`. */
   static replay(entries: Iterable<LedgerEntry>, source: InstrumentSource): Ledger {
@@ -352,6 +377,21 @@ export class Ledger {
     this.post(journal);
     if (trades) trades.add(fill.tradeId);
     else this.tradesByVenue.set(fill.venue, new Set([fill.tradeId]));
+    const ids = this.tradeIds;
+    if (ids) {
+      let now: number;
+      if (this.idsNow) now = this.idsNow();
+      else {
+        if (fill.tsEvent > this.latestFillTime) this.latestFillTime = fill.tsEvent;
+        now = this.latestFillTime;
+      }
+      ids.push([fill.venue, fill.tradeId], now);
+      if (ids.due(now))
+        ids.drain(now, ([venue, tradeId]) => {
+          this.tradesByVenue.get(venue)?.delete(tradeId);
+          return true;
+        });
+    }
     return journal;
   }
 
@@ -463,13 +503,14 @@ export class Ledger {
     return sums;
   }
 
-  /** Every journal in booking order (append-only; the array is a copy). */
+  /** Every journal in booking order (append-only; the array is a copy); with `retain`, the last ones. */
   journals(): readonly Journal[] {
     return this.journalList.slice();
   }
 
+  /** Journals posted (restored and booked), whether or not still held in memory. */
   get journalCount(): number {
-    return this.journalList.length;
+    return this.posted;
   }
 
   /** Entries refused during `replay`/`apply`, with their reason codes. */
@@ -519,6 +560,13 @@ export class Ledger {
         });
     }
     this.journalList.push(journal);
+    this.posted++;
+    if (this.journalList.length >= this.maxJournals * 2) this.trimJournals();
+  }
+
+  private trimJournals(): void {
+    if (this.journalList.length > this.maxJournals)
+      this.journalList = this.journalList.slice(this.journalList.length - this.maxJournals);
   }
 
   private addLine(lines: JournalLine[], account: string, currency: string, amountMinor: bigint): void {

@@ -19,6 +19,8 @@ import {
   type VenueId,
 } from '../model/index.ts';
 import { PaperVenueAdapter } from '../venues/paper/index.ts';
+import type { RetentionSettings } from '../common/retention.ts';
+import { Reconciler, reconcilableOrders } from '../reconciler/index.ts';
 import { OmsEngine } from './engine.ts';
 
 const T0 = 1_704_153_600_000_000;
@@ -48,7 +50,7 @@ function replayFill(oms: OmsEngine, f: OrderFilled): void {
 /** Overrides for a test order; `price: undefined` removes the default limit price (market orders). */
 type Loose = { [K in keyof OrderRequest]?: OrderRequest[K] | undefined };
 
-function makeDesk() {
+function makeDesk(retention?: RetentionSettings) {
   const registry = parseRegistry({
     venues: {
       'SIM-A': { adapter: 'paper', fees: { takerBps: 1 }, slippageBps: 0 },
@@ -92,7 +94,7 @@ function makeDesk() {
         instruments: [...registry.instruments.values()].filter((i) => i.venue === venue),
       }),
     );
-  const oms = new OmsEngine({ bus, clock, registry, venues: venues });
+  const oms = new OmsEngine({ bus, clock, registry, venues: venues, ...(retention ? { retention } : {}) });
   const events: OrderEvent[] = [];
   const fills: OrderFilled[] = [];
   const alerts: Alert[] = [];
@@ -168,6 +170,40 @@ function makeDesk() {
     },
   };
   return desk;
+}
+
+/** The OMS's orders as the store keeps them. */
+function recordsOf(oms: OmsEngine) {
+  return [...oms.allOrders()].map((o) => ({
+    clientOrderId: o.request.clientOrderId,
+    strategyId: o.request.strategyId,
+    instrumentId: o.executionInstrumentId,
+    venue: o.venue ?? null,
+    venueOrderId: o.venueOrderId ?? null,
+    side: o.request.side,
+    type: o.request.type,
+    timeInForce: o.request.timeInForce,
+    quantity: o.quantity,
+    price: o.price ?? null,
+    triggerPrice: o.triggerPrice ?? null,
+    status: o.status,
+    filledQuantity: o.filledQuantity,
+    averageFillPrice: o.averageFillPrice,
+    lastReason: o.lastReason ?? null,
+    tsInit: o.request.tsInit,
+    tsLast: o.tsLast,
+  }));
+}
+
+const RETENTION: RetentionSettings = {
+  closedOrdersMicros: 60_000_000,
+  maxClosedOrders: 1_000,
+  idsMicros: 3_600_000_000,
+};
+
+/** Everything the OMS changed is written (as the kernel's persist does after a store write). */
+function persistAll(oms: OmsEngine): void {
+  oms.persisted(oms.takeDirty(), true);
 }
 
 describe('OmsEngine', () => {
@@ -430,25 +466,7 @@ describe('OmsEngine', () => {
     first.quote(AAPL_A, 99.9, 100.0);
     const filled = first.submit({ type: 'market', price: undefined, quantity: 7 });
     const resting = first.submit({ price: 98 });
-    const records = [...first.oms.allOrders()].map((o) => ({
-      clientOrderId: o.request.clientOrderId,
-      strategyId: o.request.strategyId,
-      instrumentId: o.executionInstrumentId,
-      venue: o.venue ?? null,
-      venueOrderId: o.venueOrderId ?? null,
-      side: o.request.side,
-      type: o.request.type,
-      timeInForce: o.request.timeInForce,
-      quantity: o.quantity,
-      price: o.price ?? null,
-      triggerPrice: o.triggerPrice ?? null,
-      status: o.status,
-      filledQuantity: o.filledQuantity,
-      averageFillPrice: o.averageFillPrice,
-      lastReason: o.lastReason ?? null,
-      tsInit: o.request.tsInit,
-      tsLast: o.tsLast,
-    }));
+    const records = recordsOf(first.oms);
     const second = makeDesk();
     await second.connect();
     second.oms.restore(records, first.fills);
@@ -556,5 +574,143 @@ describe('OmsEngine', () => {
     expect([calls, oms.counters.duplicateCommands]).toEqual([2, 1]);
     release();
     await desk.bus.flush();
+  });
+
+  describe('retention of closed orders', () => {
+    it('releases a closed order once written and past the horizon; its id still refuses a repeat and knows its fills', async () => {
+      const d = makeDesk(RETENTION);
+      await d.connect();
+      d.quote(AAPL_A, 99.9, 100.0);
+      const filled = d.submit({ type: 'market', price: undefined, quantity: 10 });
+      const resting = d.submit({ price: 98 });
+      const fill = d.fills[0]!;
+      d.clock.advanceTo(d.clock.now() + 61_000_000);
+      // Past the horizon but not yet written to the store: it stays.
+      d.submit({ price: 97 });
+      expect(d.oms.order(filled.clientOrderId)?.status).toBe('FILLED');
+      persistAll(d.oms);
+      d.submit({ price: 96 });
+      expect(d.oms.order(filled.clientOrderId)).toBeUndefined();
+      expect(d.oms.isReleased(filled.clientOrderId)).toBe(true);
+      expect(d.oms.counters.releasedOrders).toBe(1);
+      // Open orders stay, whatever their age.
+      expect(d.oms.order(resting.clientOrderId)?.status).toBe('ACCEPTED');
+      expect(d.oms.retained()).toEqual({ orders: 3, open: 3, released: 1 });
+
+      // The command again: a duplicate, nothing reaches the venue.
+      const venueOrders = (await d.venues.get('SIM-A' as VenueId)!.orders()).length;
+      d.send({ type: 'submit_order', order: filled, tsInit: T0 });
+      expect(d.oms.counters.duplicateCommands).toBe(1);
+      expect(await d.venues.get('SIM-A' as VenueId)!.orders()).toHaveLength(venueOrders);
+      // The venue telling the fill again: a duplicate, not published.
+      replayFill(d.oms, fill);
+      expect(d.fills).toHaveLength(1);
+      expect(d.oms.counters.duplicateFills).toBe(1);
+      // A cancel: refused as closed, not as unknown.
+      d.cancel(filled);
+      expect(d.events.at(-1)).toMatchObject({ type: 'order_cancel_rejected', reason: 'OMS_ORDER_CLOSED' });
+      // A fill the venue reports late, with a new trade id: booked to the order's strategy, and alerted.
+      replayFill(d.oms, { ...fill, tradeId: `${fill.tradeId}-late` as typeof fill.tradeId, lastQuantity: 3 });
+      expect(d.fills).toHaveLength(2);
+      expect(d.fills[1]).toMatchObject({
+        strategyId: 's1',
+        lastQuantity: 3,
+        clientOrderId: filled.clientOrderId,
+      });
+      expect(d.alerts.at(-1)?.message).toMatch(/late fill .*\(released from memory\)/);
+      replayFill(d.oms, { ...fill, tradeId: `${fill.tradeId}-late` as typeof fill.tradeId, lastQuantity: 3 });
+      expect(d.fills).toHaveLength(2);
+
+      // Past the ids' horizon the id and its trade ids are gone too.
+      d.clock.advanceTo(d.clock.now() + 3_601_000_000);
+      d.submit({ price: 95 });
+      expect(d.oms.isReleased(filled.clientOrderId)).toBe(false);
+      expect(d.oms.hasSeenFill(fill.venue, fill.tradeId)).toBe(false);
+    });
+
+    it('a failed store write keeps the orders in memory and marks them changed again', async () => {
+      const d = makeDesk(RETENTION);
+      await d.connect();
+      d.quote(AAPL_A, 99.9, 100.0);
+      const filled = d.submit({ type: 'market', price: undefined });
+      const taken = d.oms.takeDirty();
+      expect(taken.map((o) => o.request.clientOrderId)).toEqual([filled.clientOrderId]);
+      d.clock.advanceTo(d.clock.now() + 61_000_000);
+      d.submit({ price: 97 }); // a write in flight holds it
+      expect(d.oms.order(filled.clientOrderId)).toBeDefined();
+      d.oms.persisted(taken, false);
+      expect(d.oms.takeDirty().map((o) => o.request.clientOrderId)).toContain(filled.clientOrderId);
+    });
+
+    it('beyond the count, the oldest closed orders leave first', async () => {
+      const d = makeDesk({ ...RETENTION, maxClosedOrders: 2 });
+      await d.connect();
+      d.quote(AAPL_A, 99.9, 100.0);
+      const sent = [1, 2, 3, 4].map(() => d.submit({ type: 'market', price: undefined, quantity: 1 }));
+      persistAll(d.oms);
+      d.submit({ price: 90 });
+      expect(sent.map((r) => d.oms.order(r.clientOrderId) !== undefined)).toEqual([false, false, true, true]);
+    });
+
+    it('reconciles clean with the venue that still reports released orders and their fills', async () => {
+      const d = makeDesk(RETENTION);
+      await d.connect();
+      d.quote(AAPL_A, 99.9, 100.0);
+      d.submit({ type: 'market', price: undefined, quantity: 5 });
+      d.submit({ type: 'market', price: undefined, side: 'sell', quantity: 2 });
+      persistAll(d.oms);
+      d.clock.advanceTo(d.clock.now() + 61_000_000);
+      d.submit({ price: 90 });
+      expect(d.oms.counters.releasedOrders).toBe(2);
+      const venue = d.venues.get('SIM-A' as VenueId)!;
+      const positions = new Map((await venue.positions()).map((p) => [p.instrumentId, p.quantity]));
+      expect(positions.get(AAPL_A)).toBe(3);
+      const reconciler = new Reconciler({ clock: d.clock });
+      const orders = reconcilableOrders(d.oms.allOrders());
+      const withRetention = await reconciler.reconcile(
+        {
+          orders,
+          positions,
+          released: (id) => d.oms.isReleased(id),
+          seenFill: (v, tradeId) => d.oms.hasSeenFill(v, tradeId),
+        },
+        [venue],
+      );
+      expect(withRetention.breaks).toEqual([]);
+      expect(withRetention.beyondRetention).toBe(4); // two orders, two fills
+      // Without the OMS's word on what it released, the venue's history would be breaks.
+      const without = await reconciler.reconcile({ orders, positions }, [venue]);
+      expect(without.breaks.map((b) => b.code).sort()).toEqual([
+        'RECON_MISSING_FILL',
+        'RECON_MISSING_FILL',
+        'RECON_UNKNOWN_ORDER',
+        'RECON_UNKNOWN_ORDER',
+      ]);
+    });
+
+    it('restored after a restart, releases the orders closed before the horizon once trading resumes', async () => {
+      const first = makeDesk(RETENTION);
+      await first.connect();
+      first.quote(AAPL_A, 99.9, 100.0);
+      const old = first.submit({ type: 'market', price: undefined, quantity: 4 });
+      first.clock.advanceTo(first.clock.now() + 120_000_000);
+      first.quote(AAPL_A, 99.9, 100.0);
+      const recent = first.submit({ type: 'market', price: undefined, quantity: 6 });
+      const resting = first.submit({ price: 90 });
+      const second = makeDesk(RETENTION);
+      second.clock.advanceTo(second.clock.now() + 120_000_000);
+      await second.connect();
+      second.oms.restore(recordsOf(first.oms), first.fills);
+      // Held until the venues' journals were replayed and the startup reconciliation ran: the first command.
+      expect(second.oms.order(old.clientOrderId)?.status).toBe('FILLED');
+      second.quote(AAPL_A, 99.9, 100.0);
+      second.submit({ price: 80 });
+      expect(second.oms.isReleased(old.clientOrderId)).toBe(true);
+      expect(second.oms.order(recent.clientOrderId)?.status).toBe('FILLED');
+      expect(second.oms.order(resting.clientOrderId)?.status).toBe('ACCEPTED');
+      replayFill(second.oms, first.fills[0]!);
+      expect(second.fills).toHaveLength(0);
+      expect(second.oms.counters.duplicateFills).toBe(1);
+    });
   });
 });

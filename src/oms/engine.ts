@@ -6,6 +6,7 @@
 import type { Bus, Subscription } from '../common/bus.ts';
 import type { Clock } from '../common/clock.ts';
 import { Histogram } from '../common/histogram.ts';
+import { ExpiringMap, RetentionQueue, type RetentionSettings } from '../common/retention.ts';
 import type { Logger } from '../common/logging.ts';
 import { silentLogger } from '../common/logging.ts';
 import type { Registry } from '../common/registry.ts';
@@ -25,6 +26,7 @@ import {
   type OrderFilled,
   type OrderRequest,
   type OrderTransition,
+  type StrategyId,
   type SubmitOrder,
   type Tick,
   type BookSnapshot,
@@ -80,6 +82,10 @@ export interface OmsCounters {
   duplicateFills: number;
   illegalTransitions: number;
   unknownOrderEvents: number;
+  /** Closed orders whose full record left memory (retention); their ids stay known. */
+  releasedOrders: number;
+  /** Non-fill events for a released order (a venue repeating itself after the horizon): ignored. */
+  lateEvents: number;
 }
 
 export interface OmsEngineOptions {
@@ -93,6 +99,20 @@ export interface OmsEngineOptions {
    * resolves (the distributed router: the venues' journals are durable). Without it commands resolve at once.
    */
   readonly durable?: () => Promise<void>;
+  /**
+   * Bounded memory for a long-running process: a closed order's full record leaves memory once persisted and
+   * older than the horizon (or beyond the count); its id and its fills' trade ids stay for `idsMicros`, so a
+   * repeated command or fill is still recognised and a late fill is still booked to its strategy. Undefined:
+   * every order stays (a backtest, whose report reads them all, or a process without a store).
+   */
+  readonly retention?: RetentionSettings;
+}
+
+/** What stays of a closed order after its record left memory. */
+interface ReleasedOrder {
+  readonly strategyId: StrategyId;
+  readonly venue: VenueId | undefined;
+  readonly tradeIds: readonly string[];
 }
 
 const EXTERNAL_STRATEGY = toStrategyId('external');
@@ -110,6 +130,11 @@ export class OmsEngine {
   private readonly seenFills = new Map<VenueId, Set<string>>();
   private readonly quotes = new Map<InstrumentId, VenueQuote>();
   private readonly dirty = new Set<ClientOrderId>();
+  /** Orders taken for a store write not yet ended (a count: writes may overlap). */
+  private readonly persisting = new Map<ClientOrderId, number>();
+  /** Closed orders in the order they closed (retention), and the released ones (their ids, for a while). */
+  private readonly closed: RetentionQueue<ClientOrderId> | undefined;
+  private readonly released: ExpiringMap<ClientOrderId, ReleasedOrder> | undefined;
   private subscriptions: Subscription[] = [];
   readonly counters: OmsCounters = {
     submitted: 0,
@@ -121,6 +146,8 @@ export class OmsEngine {
     duplicateFills: 0,
     illegalTransitions: 0,
     unknownOrderEvents: 0,
+    releasedOrders: 0,
+    lateEvents: 0,
   };
   /** Stage latencies in µs: decision → route, route → venue ack, market data → venue ack. */
   readonly latency = {
@@ -141,6 +168,15 @@ export class OmsEngine {
     this.venues = options.venues;
     this.log = options.logger ?? silentLogger;
     this.durable = options.durable;
+    const retention = options.retention;
+    if (retention) {
+      this.closed = new RetentionQueue(retention.closedOrdersMicros, retention.maxClosedOrders);
+      this.released = new ExpiringMap(retention.idsMicros, (_id, gone) => {
+        // The trade ids leave with the id: a venue repeats fills within its session, not a day later.
+        const seen = gone.venue === undefined ? undefined : this.seenFills.get(gone.venue);
+        if (seen) for (const tradeId of gone.tradeIds) seen.delete(tradeId);
+      });
+    }
     this.latencyMonitor = new LatencyMonitor(
       (venue) => {
         const r = this.registry.venues.get(venue as VenueId)?.routing;
@@ -193,15 +229,44 @@ export class OmsEngine {
   openOrders(): OmsOrder[] {
     return [...this.open.values()];
   }
-  /** Orders changed since the last call (for persistence). */
+  /** Whether `id` is a closed order whose record left memory (retention); the store still has it. */
+  isReleased(id: ClientOrderId): boolean {
+    return this.released?.has(id) ?? false;
+  }
+  /** Whether a fill with this trade id was seen on `venue` (its order may have been released). */
+  hasSeenFill(venue: VenueId, tradeId: string): boolean {
+    return this.seenFills.get(venue)?.has(tradeId) ?? false;
+  }
+  /** Orders held in full, and released ids still known. */
+  retained(): { orders: number; open: number; released: number } {
+    return { orders: this.orders.size, open: this.open.size, released: this.released?.size ?? 0 };
+  }
+  /**
+   * Orders changed since the last call (for persistence). The caller reports the write with `persisted`: until
+   * then they are not released from memory, and a failed write marks them changed again.
+   */
   takeDirty(): OmsOrder[] {
     const out: OmsOrder[] = [];
     for (const id of this.dirty) {
       const o = this.orders.get(id);
-      if (o) out.push(o);
+      if (o) {
+        out.push(o);
+        this.persisting.set(id, (this.persisting.get(id) ?? 0) + 1);
+      }
     }
     this.dirty.clear();
     return out;
+  }
+
+  /** The write of orders taken with `takeDirty` ended (`ok`: they are in the store). */
+  persisted(orders: readonly OmsOrder[], ok: boolean): void {
+    for (const order of orders) {
+      const id = order.request.clientOrderId;
+      const writes = (this.persisting.get(id) ?? 1) - 1;
+      if (writes > 0) this.persisting.set(id, writes);
+      else this.persisting.delete(id);
+      if (!ok && this.orders.get(id) === order) this.dirty.add(id);
+    }
   }
 
   /** Where an order for `instrument` would go now (route override applied), or undefined. */
@@ -276,13 +341,40 @@ export class OmsEngine {
         this.modify(command);
         break;
     }
+    if (this.closed) this.releaseClosed();
     // A redelivered command is acknowledged only once what the first delivery caused is durable, too.
     return this.durable?.();
   }
 
+  /** Releases the closed orders past the horizon that are persisted (retention). */
+  private releaseClosed(): void {
+    const closed = this.closed as RetentionQueue<ClientOrderId>;
+    const released = this.released as ExpiringMap<ClientOrderId, ReleasedOrder>;
+    const now = this.clock.now();
+    released.prune(now);
+    if (!closed.due(now)) return;
+    closed.drain(now, (id) => {
+      const order = this.orders.get(id);
+      if (!order || !isTerminal(order.status)) return true;
+      // Not yet written to the store: it stays (and the orders closed after it wait behind it).
+      if (this.dirty.has(id) || this.persisting.has(id)) return false;
+      this.orders.delete(id);
+      const tradeIds: string[] = [];
+      for (const fill of order.fills) tradeIds.push(fill.tradeId);
+      released.set(id, { strategyId: order.request.strategyId, venue: order.venue, tradeIds }, now);
+      this.counters.releasedOrders++;
+      return true;
+    });
+  }
+
+  /** Notes that an order closed (retention counts its horizon from now). */
+  private noteClosed(id: ClientOrderId, at: number): void {
+    this.closed?.push(id, at);
+  }
+
   private submit(command: SubmitOrder): void {
     const request = command.order;
-    if (this.orders.has(request.clientOrderId)) {
+    if (this.orders.has(request.clientOrderId) || this.released?.has(request.clientOrderId)) {
       this.counters.duplicateCommands++;
       return;
     }
@@ -344,6 +436,7 @@ export class OmsEngine {
     this.counters.rejected++;
     const r = order.request;
     const now = this.clock.now();
+    this.noteClosed(r.clientOrderId, now);
     this.publishEvent({
       type: 'order_rejected',
       clientOrderId: r.clientOrderId,
@@ -361,14 +454,15 @@ export class OmsEngine {
     const order = this.orders.get(command.clientOrderId);
     const now = this.clock.now();
     if (!order || isTerminal(order.status)) {
-      const reason = order ? 'OMS_ORDER_CLOSED' : 'OMS_UNKNOWN_ORDER';
+      const closed = order !== undefined || this.isReleased(command.clientOrderId);
+      const reason = closed ? 'OMS_ORDER_CLOSED' : 'OMS_UNKNOWN_ORDER';
       this.publishEvent({
         type: 'order_cancel_rejected',
         clientOrderId: command.clientOrderId,
         strategyId: command.strategyId,
         instrumentId: command.instrumentId,
         reason,
-        message: order ? `order is ${order.status}` : 'unknown client order id',
+        message: order ? `order is ${order.status}` : closed ? 'order is closed' : 'unknown client order id',
         tsEvent: now,
         tsInit: now,
       });
@@ -409,13 +503,14 @@ export class OmsEngine {
     const order = this.orders.get(command.clientOrderId);
     const now = this.clock.now();
     if (!order || isTerminal(order.status)) {
+      const closed = order !== undefined || this.isReleased(command.clientOrderId);
       this.publishEvent({
         type: 'order_modify_rejected',
         clientOrderId: command.clientOrderId,
         strategyId: command.strategyId,
         instrumentId: command.instrumentId,
-        reason: order ? 'OMS_ORDER_CLOSED' : 'OMS_UNKNOWN_ORDER',
-        message: order ? `order is ${order.status}` : 'unknown client order id',
+        reason: closed ? 'OMS_ORDER_CLOSED' : 'OMS_UNKNOWN_ORDER',
+        message: order ? `order is ${order.status}` : closed ? 'order is closed' : 'unknown client order id',
         tsEvent: now,
         tsInit: now,
       });
@@ -486,6 +581,14 @@ export class OmsEngine {
   applyVenueEvent(event: VenueEvent): void {
     const order = this.orders.get(event.clientOrderId);
     if (!order) {
+      const released = this.released?.get(event.clientOrderId);
+      if (released !== undefined) {
+        if (event.kind === 'fill') {
+          if (this.hasSeenFill(event.venue, event.tradeId)) this.counters.duplicateFills++;
+          else this.onLateFill(event, released);
+        } else this.counters.lateEvents++;
+        return;
+      }
       if (event.kind === 'fill') {
         this.onExternalFill(event);
         return;
@@ -675,6 +778,53 @@ export class OmsEngine {
     this.bus.publish(Streams.fills, fill);
   }
 
+  /**
+   * A fill the venue reports for one of our orders after its record left memory (closed past the horizon): a
+   * fact, booked to the order's strategy and alerted. The order's record in the store is left as it was (its
+   * filled quantity no longer counts this fill; the ledger and the positions do).
+   */
+  private onLateFill(event: Extract<VenueEvent, { kind: 'fill' }>, released: ReleasedOrder): void {
+    const now = this.clock.now();
+    let seen = this.seenFills.get(event.venue);
+    if (seen === undefined) {
+      seen = new Set<string>();
+      this.seenFills.set(event.venue, seen);
+    }
+    seen.add(event.tradeId);
+    this.released?.set(
+      event.clientOrderId,
+      { ...released, tradeIds: [...released.tradeIds, event.tradeId] },
+      now,
+    );
+    this.counters.fills++;
+    this.bus.publish(Streams.alerts, {
+      type: 'alert',
+      severity: 'warning',
+      code: 'RECON_UNKNOWN_ORDER',
+      source: 'oms',
+      message: `late fill ${event.tradeId} on ${event.venue} for closed order ${event.clientOrderId} (released from memory): booked to ${released.strategyId}`,
+      tsEvent: now,
+    });
+    this.bus.publish(Streams.fills, {
+      type: 'order_filled',
+      clientOrderId: event.clientOrderId,
+      strategyId: released.strategyId,
+      instrumentId: event.instrumentId,
+      venue: event.venue,
+      venueOrderId: event.venueOrderId,
+      tradeId: event.tradeId,
+      side: event.side,
+      lastQuantity: event.quantity,
+      lastPrice: event.price,
+      fee: event.fee,
+      feeCurrency: event.feeCurrency,
+      liquidity: event.liquidity,
+      leavesQuantity: 0,
+      tsEvent: event.tsEvent,
+      tsInit: now,
+    });
+  }
+
   /** A fill for an order we never placed: tracked as an external order, booked like any other. */
   private onExternalFill(event: Extract<VenueEvent, { kind: 'fill' }>): void {
     const now = this.clock.now();
@@ -764,6 +914,7 @@ export class OmsEngine {
       restored.push(order);
       if (!order.external) this.counters.submitted++;
       if (!isTerminal(order.status)) this.open.set(record.clientOrderId, order);
+      else this.noteClosed(record.clientOrderId, record.tsLast);
     }
     for (const fill of fills) {
       let seen = this.seenFills.get(fill.venue);
@@ -786,16 +937,23 @@ export class OmsEngine {
         filled = quantize(filled + fill.lastQuantity, decimals);
         notional += fill.lastPrice * fill.lastQuantity;
       }
+      const id = order.request.clientOrderId;
+      // What the fills say differs from the record: the record is rewritten (and held until it is).
+      if (filled !== order.filledQuantity) this.dirty.add(id);
       order.filledQuantity = filled;
       order.averageFillPrice = filled > 0 ? notional / filled : 0;
       // A record older than its fills (saved before they were heard) moves forward with them.
       if (filled <= 0 || isTerminal(order.status)) continue;
+      this.dirty.add(id);
       if (filled >= order.quantity) {
         order.status = 'FILLED';
-        this.open.delete(order.request.clientOrderId);
+        this.open.delete(id);
+        this.noteClosed(id, order.tsLast);
       } else if (order.status === 'SUBMITTED' || order.status === 'ACCEPTED' || order.status === 'TRIGGERED')
         order.status = 'PARTIALLY_FILLED';
     }
+    // Nothing is released here: the venues' journals are replayed to the OMS and the startup reconciliation
+    // compares every restored order first; the release follows with the first command.
   }
 
   /** Adds an order discovered at the venue (reconciliation) as external, so it is tracked, not ignored. */
@@ -843,6 +1001,7 @@ export class OmsEngine {
     };
     this.orders.set(report.clientOrderId, order);
     if (!isTerminal(order.status)) this.open.set(report.clientOrderId, order);
+    else this.noteClosed(report.clientOrderId, now);
     this.dirty.add(report.clientOrderId);
     return order;
   }
@@ -883,6 +1042,7 @@ export class OmsEngine {
       this.open.delete(id);
       this.routedAt.delete(id);
       this.cancelReasons.delete(id);
+      this.noteClosed(id, order.tsLast);
     }
   }
 

@@ -42,6 +42,8 @@ export interface ReconciliationReport {
   readonly ordersChecked: number;
   readonly fillsChecked: number;
   readonly positionsChecked: number;
+  /** Venue orders and fills of closed orders released from the OMS's memory: not compared in detail. */
+  readonly beyondRetention: number;
   readonly breaks: readonly ReconciliationBreak[];
 }
 
@@ -74,6 +76,13 @@ export interface ReconciliationInput {
   readonly orders: Iterable<ReconcilableOrder>;
   /** Net position per instrument according to the ledger. */
   readonly positions: ReadonlyMap<InstrumentId, number>;
+  /**
+   * The OMS's retention: whether an order the venue reports was ours, closed and released from memory (its
+   * detail was reconciled while it was held and is in the store; the positions still count it), and whether a
+   * fill the venue reports was seen. Without them every order and fill must be in `orders`.
+   */
+  readonly released?: (clientOrderId: ClientOrderId) => boolean;
+  readonly seenFill?: (venue: VenueId, tradeId: string) => boolean;
 }
 
 export interface ReconcilerOptions {
@@ -120,6 +129,7 @@ export class Reconciler {
     let ordersChecked = 0;
     let fillsChecked = 0;
     let positionsChecked = 0;
+    let beyondRetention = 0;
     const venuePositions = new Map<InstrumentId, number>();
     const reconciledVenues: VenueId[] = [];
 
@@ -139,6 +149,11 @@ export class Reconciler {
       for (const report of reports) {
         ordersChecked++;
         const oms = omsById.get(report.clientOrderId);
+        if (!oms && isTerminal(report.status) && input.released?.(report.clientOrderId)) {
+          ordersChecked--;
+          beyondRetention++;
+          continue;
+        }
         if (!oms) {
           breaks.push({
             code: 'RECON_UNKNOWN_ORDER',
@@ -195,6 +210,11 @@ export class Reconciler {
         fillsChecked++;
         venueFillIds.add(vf.tradeId);
         const mine = omsFills.get(vf.tradeId);
+        if (!mine && input.seenFill?.(venue, vf.tradeId) && input.released?.(vf.clientOrderId)) {
+          fillsChecked--;
+          beyondRetention++;
+          continue;
+        }
         if (!mine) {
           breaks.push({
             code: 'RECON_MISSING_FILL',
@@ -269,6 +289,7 @@ export class Reconciler {
       ordersChecked,
       fillsChecked,
       positionsChecked,
+      beyondRetention,
       breaks,
     };
     if (breaks.length > 0 && this.bus) {

@@ -23,6 +23,7 @@ import {
   type SubmitOrder,
   type TradingCommand,
 } from '../model/index.ts';
+import type { RetentionSettings } from '../common/retention.ts';
 import { parsePolicyConfig, parseRiskConfig } from './config.ts';
 import { RiskEngine } from './engine.ts';
 
@@ -132,6 +133,7 @@ class Desk {
       risk?: Record<string, unknown>;
       policy?: Record<string, unknown>;
       cash?: Record<string, number>;
+      retention?: RetentionSettings;
     } = {},
     start = true,
   ) {
@@ -143,6 +145,7 @@ class Desk {
       policy: parsePolicyConfig(options.policy ?? {}),
       candleTimeframes: ['1m'],
       ...(options.cash ? { cash: options.cash } : {}),
+      ...(options.retention ? { retention: options.retention } : {}),
     });
     this.bus.subscribe(Streams.ordersValidated, 'test', (m) => {
       this.validated.push(m);
@@ -707,6 +710,20 @@ describe('throttle and duplicates', () => {
       denied: 1,
       duplicateCommandsDropped: 3,
     });
+  });
+
+  it('with retention, forgets the ids it has seen after the ids horizon (memory stays bounded)', () => {
+    const desk = new Desk({
+      retention: { closedOrdersMicros: 1_000_000, maxClosedOrders: 10, idsMicros: 60_000_000 },
+    });
+    const command = desk.submitCommand({ id: 'kept-a-while', quantity: 10 });
+    expect(desk.send(command)).toBe('PASS');
+    desk.clock.advanceTo(desk.clock.now() + 59_000_000);
+    expect(desk.send(command)).toBe('DROPPED');
+    desk.clock.advanceTo(desk.clock.now() + 2_000_000);
+    expect(desk.submit({ id: 'later', quantity: 11, price: 99 })).toBe('PASS');
+    // Past the horizon the id is no longer known: what would redeliver a command a day late does not exist.
+    expect(desk.send({ ...command, order: { ...command.order, quantity: 12 } })).toBe('PASS');
   });
 
   it('a redelivered command changes nothing, whatever else happens in between (property)', () => {

@@ -19,6 +19,7 @@ import type { Clock } from '../common/clock.ts';
 import { ConfigError, describeReason, type ReasonCode } from '../common/errors.ts';
 import { silentLogger, type Logger } from '../common/logging.ts';
 import type { Registry } from '../common/registry.ts';
+import { RetentionQueue, type RetentionSettings } from '../common/retention.ts';
 import { ControlKeys, Streams } from '../common/topics.ts';
 import {
   isMultipleOf,
@@ -74,6 +75,8 @@ export interface RiskEngineOptions {
   /** Starting cash per currency; replaces `risk.cash` (the kernel may pass the venues' cash). */
   readonly cash?: Readonly<Record<string, number>>;
   readonly logger?: Logger;
+  /** With it, the client order ids seen (duplicate detection) are forgotten after `idsMicros`. */
+  readonly retention?: RetentionSettings;
 }
 
 export interface ExposureReport {
@@ -351,8 +354,21 @@ export class RiskEngine {
   private drawdown: DrawdownMonitor;
 
   private readonly seenOrders = new Set<string>();
+  /** With retention: the ids in `seenOrders` in the order they came, forgotten after the ids' horizon. */
+  private readonly seenQueue: RetentionQueue<string> | undefined;
   private readonly subscriptions: Subscription[] = [];
   private started = false;
+
+  private forgetOldIds(id: string): void {
+    const queue = this.seenQueue as RetentionQueue<string>;
+    const now = this.clock.now();
+    queue.push(id, now);
+    if (queue.due(now))
+      queue.drain(now, (old) => {
+        this.seenOrders.delete(old);
+        return true;
+      });
+  }
 
   private validated = 0;
   private denied = 0;
@@ -368,6 +384,7 @@ export class RiskEngine {
     this.logger = options.logger ?? silentLogger;
     this.candleTimeframes = options.candleTimeframes ?? [];
     this.cashOverride = options.cash;
+    if (options.retention) this.seenQueue = new RetentionQueue(options.retention.idsMicros);
     this.portfolio = new RiskPortfolio(this.registry.instruments.values());
     this.risk = options.risk;
     this.policy = options.policy;
@@ -1105,6 +1122,7 @@ export class RiskEngine {
       return;
     }
     this.seenOrders.add(order.clientOrderId);
+    if (this.seenQueue) this.forgetOldIds(order.clientOrderId);
     const slot = this.slot(order.strategyId);
     const denial = this.checkSubmit(order);
     if (denial !== undefined) {

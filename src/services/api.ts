@@ -9,7 +9,7 @@ import { summarize } from '../kernel/summary.ts';
 import { cliActor, isPolicyFile, policyHistoryRows, type PolicyActor } from '../kernel/policy-watch.ts';
 import { toOrderRecord } from '../kernel/kernel.ts';
 import { isOpen, type ClientOrderId, type OrderFilled } from '../model/index.ts';
-import type { OrderRecord } from '../store/store.ts';
+import type { OrderQuery, OrderRecord } from '../store/store.ts';
 import { installAccessControl, type ApiAccess } from './auth-routes.ts';
 import { registerWorkerRoutes, type ApiWorkers } from './workers/routes.ts';
 
@@ -40,14 +40,31 @@ export function buildApi(kernel: Kernel, options: ApiOptions): FastifyInstance {
   // In a process without the router (the `api` service), orders and fills come from the store the router and
   // the ledger write; with the router here, from its order book of record.
   const routerHere = kernel.components.has('router');
-  const storedFills = async (): Promise<OrderFilled[]> => {
+  // With the router here, closed orders may have left its memory (retention): the store has them, and what
+  // the OMS holds is newer (written every 250 ms).
+  const releasedHere = (): boolean => routerHere && kernel.oms.counters.releasedOrders > 0;
+  const orderRecords = async (query: OrderQuery & { limit: number }): Promise<readonly OrderRecord[]> => {
+    if (kernel.store && !routerHere) return kernel.store.loadOrders(query);
+    const matches = (o: OrderRecord): boolean =>
+      (query.strategyId === undefined || o.strategyId === query.strategyId) &&
+      (query.status === undefined || (query.status === 'open') === isOpen(o.status));
+    const held = [...kernel.oms.allOrders()].map(toOrderRecord).filter(matches);
+    if (!kernel.store || !releasedHere()) return held.slice(-query.limit);
+    // The store's last `limit` that match (what the OMS still holds is taken from the OMS, newer), then ours.
+    const merged = (await kernel.store.loadOrders(query)).filter(
+      (o) => kernel.oms.order(o.clientOrderId) === undefined,
+    );
+    merged.push(...held);
+    merged.sort((a, b) =>
+      a.tsInit !== b.tsInit ? a.tsInit - b.tsInit : a.clientOrderId < b.clientOrderId ? -1 : 1,
+    );
+    return merged.slice(-query.limit);
+  };
+  const heldFills = (): OrderFilled[] => {
     const out: OrderFilled[] = [];
-    for (const entry of (await kernel.store?.loadLedgerEntries()) ?? [])
-      if (entry.kind === 'fill') out.push(entry.fill);
+    for (const order of kernel.oms.allOrders()) out.push(...order.fills);
     return out;
   };
-  const orderRecords = async (): Promise<readonly OrderRecord[]> =>
-    !routerHere && kernel.store ? kernel.store.loadOrders() : [...kernel.oms.allOrders()].map(toOrderRecord);
 
   app.get('/health', async (_request, reply) => {
     const components = kernel.health();
@@ -71,23 +88,20 @@ export function buildApi(kernel: Kernel, options: ApiOptions): FastifyInstance {
         return reply.code(400).send({ error: 'limit: an integer from 1 to 10000' });
       if (status !== undefined && status !== 'open' && status !== 'closed' && status !== 'all')
         return reply.code(400).send({ error: 'status: open, closed or all' });
-      const out = [];
-      for (const order of await orderRecords()) {
-        if (strategy !== undefined && order.strategyId !== strategy) continue;
-        if (status === 'open' && !isOpen(order.status)) continue;
-        if (status === 'closed' && isOpen(order.status)) continue;
-        out.push(order);
-      }
-      return out.slice(-limit);
+      return orderRecords({
+        limit,
+        ...(strategy === undefined ? {} : { strategyId: strategy }),
+        ...(status === 'open' || status === 'closed' ? { status } : {}),
+      });
     },
   );
 
   app.get<{ Params: { id: string } }>('/api/orders/:id', async (request, reply) => {
     const id = request.params.id as ClientOrderId;
-    if (!routerHere && kernel.store) {
-      const record = (await kernel.store.loadOrders()).find((o) => o.clientOrderId === id);
+    if (kernel.store && (!routerHere || (!kernel.oms.order(id) && releasedHere()))) {
+      const [record] = await kernel.store.loadOrders({ clientOrderId: id });
       if (!record) return reply.code(404).send({ error: 'OMS_UNKNOWN_ORDER', message: `no order ${id}` });
-      return { ...record, fills: (await storedFills()).filter((f) => f.clientOrderId === id) };
+      return { ...record, fills: await kernel.store.loadFills({ clientOrderId: id }) };
     }
     const order = kernel.oms.order(id);
     if (!order) return reply.code(404).send({ error: 'OMS_UNKNOWN_ORDER', message: `no order ${id}` });
@@ -99,11 +113,13 @@ export function buildApi(kernel: Kernel, options: ApiOptions): FastifyInstance {
     if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
       return reply.code(400).send({ error: 'limit: an integer from 1 to 10000' });
     let fills: OrderFilled[];
-    if (!routerHere && kernel.store) fills = await storedFills();
-    else {
-      fills = [];
-      for (const order of kernel.oms.allOrders()) fills.push(...order.fills);
-    }
+    if (!routerHere && kernel.store) fills = await kernel.store.loadFills({ limit });
+    else if (kernel.store && releasedHere()) {
+      const byTrade = new Map<string, OrderFilled>();
+      for (const fill of [...(await kernel.store.loadFills({ limit })), ...heldFills()])
+        byTrade.set(`${fill.venue} ${fill.tradeId}`, fill);
+      fills = [...byTrade.values()];
+    } else fills = heldFills();
     fills.sort((a, b) => a.tsInit - b.tsInit);
     return fills.slice(-limit);
   });

@@ -16,6 +16,7 @@ import type { Bus, Subscription } from '../common/bus.ts';
 import { LiveClock, type Clock } from '../common/clock.ts';
 import type { Histogram } from '../common/histogram.ts';
 import { ControlKeys, Streams } from '../common/topics.ts';
+import { ioredisUrl } from '../common/url.ts';
 import { RedisBus, type RedisBusStats } from '../bus/redis.ts';
 import type { Kernel } from '../kernel/kernel.ts';
 import {
@@ -974,7 +975,16 @@ function registerRouterMetrics(family: Family, kernel: Kernel): void {
       emit({ event: 'duplicate_fill' }, c.duplicateFills);
       emit({ event: 'illegal_transition' }, c.illegalTransitions);
       emit({ event: 'unknown_order_event' }, c.unknownOrderEvents);
+      emit({ event: 'released' }, c.releasedOrders);
+      emit({ event: 'late_event' }, c.lateEvents);
     },
+  );
+  pulledGauge(
+    family(
+      'hf_oms_orders_held',
+      'Orders the OMS holds in memory: every open order and the closed ones within the retention horizon.',
+    ),
+    (emit) => emit({}, kernel.oms.retained().orders),
   );
   pulledGauge(
     family('hf_venue_connected', 'Venue connection: 1 connected, 0 otherwise.', ['venue']),
@@ -1417,7 +1427,7 @@ export function createStreamLengthProbe(
     ...(options.candleTimeframes ?? []).map((tf) => Streams.candles(tf)),
   ];
   const prefix = options.keyPrefix ?? '';
-  const redis = new Redis(options.url, {
+  const redis = new Redis(ioredisUrl(options.url), {
     lazyConnect: true,
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,

@@ -21,6 +21,8 @@ import type {
   ActiveToken,
   ControlAuditEntry,
   ControlAuditRecord,
+  FillQuery,
+  OrderQuery,
   OrderRecord,
   PolicyVersionRecord,
   ReconciliationRun,
@@ -114,6 +116,27 @@ const SELECT_ENTRIES = `
   LEFT JOIN fills f ON f.seq = e.seq
   ORDER BY e.seq`;
 
+function fillOfRow(row: EntryRow, tsEvent: number): OrderFilled {
+  return {
+    type: 'order_filled',
+    clientOrderId: row.client_order_id as ClientOrderId,
+    strategyId: row.strategy_id as StrategyId,
+    instrumentId: row.instrument_id as InstrumentId,
+    tsEvent,
+    tsInit: toNumber(row.ts_init),
+    venue: row.venue as VenueId,
+    venueOrderId: row.venue_order_id as VenueOrderId,
+    tradeId: row.trade_id as TradeId,
+    side: row.side as OrderSide,
+    lastQuantity: Number(row.quantity),
+    lastPrice: Number(row.price),
+    fee: Number(row.fee),
+    feeCurrency: row.fee_currency ?? '',
+    liquidity: row.liquidity === 'maker' ? 'maker' : 'taker',
+    leavesQuantity: Number(row.leaves_quantity),
+  };
+}
+
 interface EntryRow {
   seq: unknown;
   kind: string;
@@ -156,7 +179,10 @@ const UPSERT_ORDERS = `
     trigger_price = EXCLUDED.trigger_price, status = EXCLUDED.status, filled_quantity = EXCLUDED.filled_quantity,
     average_fill_price = EXCLUDED.average_fill_price, last_reason = EXCLUDED.last_reason,
     ts_init = EXCLUDED.ts_init, ts_last = EXCLUDED.ts_last, updated_at = now()
-  WHERE orders.ts_last <= EXCLUDED.ts_last`;
+  WHERE orders.ts_last <= EXCLUDED.ts_last
+    -- An order the OMS tracks as external (a fill for an id it does not hold) never replaces one of ours: the
+    -- id may be an order released from memory long ago (retention).
+    AND (EXCLUDED.strategy_id <> 'external' OR orders.strategy_id = 'external')`;
 
 interface OrderRow {
   client_order_id: string;
@@ -322,28 +348,25 @@ export class SqlStore implements Store {
           tsEvent,
         });
       } else if (row.kind === 'fill' && row.venue !== null) {
-        const fill: OrderFilled = {
-          type: 'order_filled',
-          clientOrderId: row.client_order_id as ClientOrderId,
-          strategyId: row.strategy_id as StrategyId,
-          instrumentId: row.instrument_id as InstrumentId,
-          tsEvent,
-          tsInit: toNumber(row.ts_init),
-          venue: row.venue as VenueId,
-          venueOrderId: row.venue_order_id as VenueOrderId,
-          tradeId: row.trade_id as TradeId,
-          side: row.side as OrderSide,
-          lastQuantity: Number(row.quantity),
-          lastPrice: Number(row.price),
-          fee: Number(row.fee),
-          feeCurrency: row.fee_currency ?? '',
-          liquidity: row.liquidity === 'maker' ? 'maker' : 'taker',
-          leavesQuantity: Number(row.leaves_quantity),
-        };
-        out.push({ kind: 'fill', sequence, fill });
+        out.push({ kind: 'fill', sequence, fill: fillOfRow(row, tsEvent) });
       }
     }
     return out;
+  }
+
+  /** Booked fills in booking order: of one order, and/or the last `limit` (an index lookup, not the ledger). */
+  async loadFills(query: FillQuery = {}): Promise<OrderFilled[]> {
+    const { rows } = await this.driver.query<EntryRow>(
+      `SELECT e.seq, e.kind, e.ts_event, NULL AS ref, NULL AS currency, NULL AS amount_minor,
+         f.venue, f.trade_id, f.client_order_id, f.venue_order_id, f.strategy_id, f.instrument_id, f.side,
+         f.quantity::text AS quantity, f.price::text AS price, f.fee::text AS fee, f.fee_currency, f.liquidity,
+         f.leaves_quantity::text AS leaves_quantity, f.ts_init
+       FROM fills f JOIN ledger_entries e ON e.seq = f.seq
+       WHERE ($1::text IS NULL OR f.client_order_id = $1)
+       ORDER BY f.seq DESC LIMIT $2`,
+      [query.clientOrderId ?? null, query.limit ?? null],
+    );
+    return [...rows].reverse().map((row) => fillOfRow(row, toNumber(row.ts_event)));
   }
 
   async upsertOrders(orders: readonly OrderRecord[]): Promise<void> {
@@ -357,14 +380,31 @@ export class SqlStore implements Store {
     await this.driver.query(UPSERT_ORDERS, [jsonOf([...latest.values()])]);
   }
 
-  async loadOrders(): Promise<OrderRecord[]> {
-    const { rows } = await this.driver.query<OrderRow>(
-      `SELECT client_order_id, strategy_id, instrument_id, venue, venue_order_id, side, type, time_in_force,
+  /**
+   * Orders in the order they were made; with a query, only those it names (one id, one strategy, open or
+   * closed as `isOpen` says) and the last `limit` of them.
+   */
+  async loadOrders(query: OrderQuery = {}): Promise<OrderRecord[]> {
+    const columns = `client_order_id, strategy_id, instrument_id, venue, venue_order_id, side, type, time_in_force,
          quantity::text AS quantity, price::text AS price, trigger_price::text AS trigger_price, status,
          filled_quantity::text AS filled_quantity, average_fill_price::text AS average_fill_price, last_reason,
-         ts_init, ts_last
-       FROM orders ORDER BY ts_init, client_order_id`,
-    );
+         ts_init, ts_last`;
+    const filtered =
+      query.clientOrderId !== undefined ||
+      query.strategyId !== undefined ||
+      query.status !== undefined ||
+      query.limit !== undefined;
+    const { rows: found } = filtered
+      ? await this.driver.query<OrderRow>(
+          `SELECT ${columns} FROM orders
+           WHERE ($1::text IS NULL OR client_order_id = $1) AND ($2::text IS NULL OR strategy_id = $2)
+             AND ($3::text IS NULL OR ($3::text = 'open') =
+               (status NOT IN ('INITIALIZED', 'FILLED', 'CANCELED', 'EXPIRED', 'REJECTED', 'DENIED')))
+           ORDER BY ts_init DESC, client_order_id DESC LIMIT $4`,
+          [query.clientOrderId ?? null, query.strategyId ?? null, query.status ?? null, query.limit ?? null],
+        )
+      : await this.driver.query<OrderRow>(`SELECT ${columns} FROM orders ORDER BY ts_init, client_order_id`);
+    const rows = filtered ? [...found].reverse() : found;
     return rows.map((r) => ({
       clientOrderId: r.client_order_id as ClientOrderId,
       strategyId: r.strategy_id as StrategyId,

@@ -122,6 +122,23 @@ export function storeContract(name: string, make: () => Promise<ContractStore>):
         );
       });
 
+      it('loads the fills of one order, or the last ones, in booking order', async () => {
+        const fills = ['F1', 'F2', 'F3', 'F4'].map((trade, i) =>
+          makeFill({
+            instrument: aapl,
+            side: 'buy',
+            quantity: i + 1,
+            price: 10,
+            trade,
+            strategy: i % 2 ? 'beta' : 'alpha',
+          }),
+        );
+        await store.appendFills(bookAll(fills));
+        expect((await store.loadFills()).map((f) => f.tradeId)).toEqual(['F1', 'F2', 'F3', 'F4']);
+        expect(await store.loadFills({ limit: 2 })).toEqual(fills.slice(2));
+        expect(await store.loadFills({ clientOrderId: fills[1]!.clientOrderId })).toEqual([fills[1]]);
+      });
+
       it('ignores a fill stored already (same venue and tradeId), even under another sequence', async () => {
         const fill = makeFill({ instrument: aapl, side: 'buy', quantity: 1, price: 10, trade: 'DUP' });
         const [booked] = bookAll([fill]);
@@ -265,6 +282,59 @@ export function storeContract(name: string, make: () => Promise<ContractStore>):
         await store.upsertOrders([filled, { ...base, lastReason: 'stale duplicate in one batch' }]);
         await store.upsertOrders([{ ...base, status: 'CANCELED', tsLast: base.tsLast + 1 }]);
         expect(await store.loadOrders()).toEqual([filled, other]);
+      });
+
+      it('loads one order, a strategy, open or closed, and the last ones, by creation', async () => {
+        const records: OrderRecord[] = [
+          { ...base, clientOrderId: clientOrderId('q-1'), status: 'FILLED', tsInit: base.tsInit + 1 },
+          { ...base, clientOrderId: clientOrderId('q-2'), status: 'ACCEPTED', tsInit: base.tsInit + 2 },
+          {
+            ...base,
+            clientOrderId: clientOrderId('q-3'),
+            strategyId: strategyId('beta'),
+            tsInit: base.tsInit + 3,
+          },
+          { ...base, clientOrderId: clientOrderId('q-4'), status: 'INITIALIZED', tsInit: base.tsInit + 4 },
+        ];
+        await store.upsertOrders(records);
+        const ids = (list: OrderRecord[]): string[] => list.map((o) => o.clientOrderId);
+        expect(await store.loadOrders({ clientOrderId: 'q-3' })).toEqual([records[2]]);
+        expect(ids(await store.loadOrders({ strategyId: 'alpha' }))).toEqual(['q-1', 'q-2', 'q-4']);
+        // Open as isOpen says: not terminal and not INITIALIZED.
+        expect(ids(await store.loadOrders({ status: 'open' }))).toEqual(['q-2', 'q-3']);
+        expect(ids(await store.loadOrders({ status: 'closed' }))).toEqual(['q-1', 'q-4']);
+        expect(ids(await store.loadOrders({ limit: 2 }))).toEqual(['q-3', 'q-4']);
+        expect(ids(await store.loadOrders({ strategyId: 'alpha', status: 'open', limit: 5 }))).toEqual([
+          'q-2',
+        ]);
+      });
+
+      it('never lets an external record replace one of ours under the same id (an order released long ago)', async () => {
+        const ours: OrderRecord = {
+          ...base,
+          clientOrderId: clientOrderId('alpha-9'),
+          status: 'FILLED',
+          filledQuantity: 100,
+        };
+        const external: OrderRecord = {
+          ...ours,
+          strategyId: strategyId('external'),
+          type: 'market',
+          quantity: 3,
+          status: 'FILLED',
+          filledQuantity: 3,
+          tsLast: ours.tsLast + 1_000,
+        };
+        await store.upsertOrders([ours]);
+        await store.upsertOrders([external]);
+        expect((await store.loadOrders()).find((o) => o.clientOrderId === ours.clientOrderId)).toEqual(ours);
+        // An external one is still updated by a newer external record, and ours by ours.
+        const theirs = { ...external, clientOrderId: clientOrderId('ext-1') };
+        await store.upsertOrders([theirs]);
+        await store.upsertOrders([{ ...theirs, filledQuantity: 4, tsLast: theirs.tsLast + 1 }]);
+        expect(
+          (await store.loadOrders()).find((o) => o.clientOrderId === theirs.clientOrderId)?.filledQuantity,
+        ).toBe(4);
       });
     });
 

@@ -6,6 +6,7 @@ import type { BookedFill, DepositJournal, LedgerEntry, LedgerStore } from '../le
 import type {
   ClientOrderId,
   InstrumentId,
+  OrderFilled,
   OrderRequest,
   OrderSide,
   OrderStatus,
@@ -161,6 +162,22 @@ export interface AccessStore extends PolicyVersionStore {
   loadControlAudit(limit?: number): Promise<ControlAuditRecord[]>;
 }
 
+/** Which orders `loadOrders` returns (every field optional: all orders). */
+export interface OrderQuery {
+  readonly clientOrderId?: string;
+  readonly strategyId?: string;
+  readonly status?: 'open' | 'closed';
+  /** The last this many (by creation). */
+  readonly limit?: number;
+}
+
+/** Which fills `loadFills` returns. */
+export interface FillQuery {
+  readonly clientOrderId?: string;
+  /** The last this many (booking order). */
+  readonly limit?: number;
+}
+
 export interface Store extends LedgerStore, AccessStore {
   /** Applies pending migrations (the stores' `open` already does). */
   migrate(): Promise<void>;
@@ -172,7 +189,10 @@ export interface Store extends LedgerStore, AccessStore {
   loadLedgerEntries(): Promise<LedgerEntry[]>;
   /** Inserts or replaces by clientOrderId; an update older (by tsLast) than the stored row is ignored. */
   upsertOrders(orders: readonly OrderRecord[]): Promise<void>;
-  loadOrders(): Promise<OrderRecord[]>;
+  /** Orders by creation; a query narrows them (an id, a strategy, open/closed, the last `limit`). */
+  loadOrders(query?: OrderQuery): Promise<OrderRecord[]>;
+  /** Booked fills in booking order, of one order and/or the last `limit`. */
+  loadFills(query?: FillQuery): Promise<OrderFilled[]>;
   /** Appends bus messages to the event log, in order, in one transaction. */
   appendEvents<S extends StreamName>(stream: S, messages: readonly MessageOf<S>[]): Promise<void>;
   /** A stream's logged messages with ts ≥ sinceTs (all when omitted), in log order. */

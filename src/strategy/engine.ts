@@ -7,6 +7,7 @@ import type { Clock } from '../common/clock.ts';
 import type { Logger } from '../common/logging.ts';
 import { silentLogger } from '../common/logging.ts';
 import { PriceBoard } from '../common/price-board.ts';
+import { RetentionQueue, type RetentionSettings } from '../common/retention.ts';
 import type { Registry } from '../common/registry.ts';
 import { ControlKeys, Streams } from '../common/topics.ts';
 import {
@@ -55,6 +56,10 @@ export interface StrategyStatus {
 
 class Slot {
   readonly orders = new Map<ClientOrderId, MutableStrategyOrder>();
+  /** The orders not yet in a terminal state (what openOrders and cancelAll walk). */
+  readonly open = new Map<ClientOrderId, MutableStrategyOrder>();
+  /** Closed orders in the order they closed, when closed orders leave memory (retention). */
+  closed: RetentionQueue<ClientOrderId> | undefined;
   readonly positions = new Map<InstrumentId, number>();
   readonly cashFlows = new Map<string, number>();
   readonly filter: ReadonlySet<InstrumentId> | undefined;
@@ -90,6 +95,11 @@ export interface StrategyEngineOptions {
    * strategies need groups of their own: in one group they would share, not each receive, their orders' events.
    */
   readonly group?: string;
+  /**
+   * Closed orders leave the strategies' view once past the horizon (or beyond the count), and trade ids seen
+   * are forgotten after `idsMicros`: a long-running process keeps bounded memory. Undefined: all kept.
+   */
+  readonly retention?: RetentionSettings;
 }
 
 export class StrategyEngine {
@@ -103,6 +113,9 @@ export class StrategyEngine {
   private readonly lastPrices = new PriceBoard<InstrumentId>();
   /** Trade ids seen per venue (nested, so no key string is built per fill). */
   private readonly seenTrades = new Map<string, Set<string>>();
+  /** With retention: the trade ids in the order they were seen, forgotten after the ids' horizon. */
+  private readonly seenQueue: RetentionQueue<readonly [string, string]> | undefined;
+  private readonly retention: RetentionSettings | undefined;
   private readonly instrumentList: readonly Instrument[];
   private subscriptions: Subscription[] = [];
   /** tsInit of the market-data message being dispatched (0 outside a dispatch). */
@@ -111,6 +124,8 @@ export class StrategyEngine {
 
   constructor(options: StrategyEngineOptions) {
     this.group = options.group ?? 'strategy';
+    this.retention = options.retention;
+    if (this.retention) this.seenQueue = new RetentionQueue(this.retention.idsMicros);
     this.bus = options.bus;
     this.clock = options.clock;
     this.registry = options.registry;
@@ -124,6 +139,8 @@ export class StrategyEngine {
     const sid = toStrategyId(id);
     if (this.slots.has(sid)) throw new Error(`strategy id "${id}" is already in use`);
     const slot = new Slot(sid, strategy);
+    if (this.retention)
+      slot.closed = new RetentionQueue(this.retention.closedOrdersMicros, this.retention.maxClosedOrders);
     slot.enabled = this.bus.control.get(ControlKeys.strategyEnabled, id) !== 'false';
     slot.context = this.makeContext(slot);
     strategy.attach(slot.context);
@@ -167,10 +184,19 @@ export class StrategyEngine {
     this.subscriptions = [];
   }
 
+  /** What the runner holds in memory: its strategies' orders (open and recently closed) and trade ids seen. */
+  retained(): { orders: number; tradeIds: number } {
+    let orders = 0;
+    let tradeIds = 0;
+    for (const slot of this.slotList) orders += slot.orders.size;
+    for (const seen of this.seenTrades.values()) tradeIds += seen.size;
+    return { orders, tradeIds };
+  }
+
   status(): StrategyStatus[] {
     return this.slotList.map((slot) => {
       let open = 0;
-      for (const o of slot.orders.values()) if (!isTerminal(o.status)) open++;
+      for (const o of slot.open.values()) if (!isTerminal(o.status)) open++;
       return {
         id: slot.id,
         enabled: slot.enabled,
@@ -234,7 +260,10 @@ export class StrategyEngine {
     const slot = this.slots.get(event.strategyId);
     if (!slot) return;
     const order = slot.orders.get(event.clientOrderId);
-    if (order && event.command === 'submit_order') order.status = 'DENIED';
+    if (order && event.command === 'submit_order') {
+      order.status = 'DENIED';
+      this.settle(slot, order);
+    }
     if (slot.running) this.invoke(slot, 'onOrderEvent', event);
   }
 
@@ -242,7 +271,10 @@ export class StrategyEngine {
     const slot = this.slots.get(event.strategyId);
     if (!slot) return;
     const order = slot.orders.get(event.clientOrderId);
-    if (order) applyStatus(order, event);
+    if (order) {
+      applyStatus(order, event);
+      this.settle(slot, order);
+    }
     if (slot.running) this.invoke(slot, 'onOrderEvent', event);
   }
 
@@ -254,6 +286,15 @@ export class StrategyEngine {
     }
     if (seen.has(fill.tradeId)) return;
     seen.add(fill.tradeId);
+    if (this.seenQueue) {
+      const now = this.clock.now();
+      this.seenQueue.push([fill.venue, fill.tradeId], now);
+      if (this.seenQueue.due(now))
+        this.seenQueue.drain(now, ([venue, tradeId]) => {
+          this.seenTrades.get(venue)?.delete(tradeId);
+          return true;
+        });
+    }
     const slot = this.slots.get(fill.strategyId);
     if (!slot) return;
     const order = slot.orders.get(fill.clientOrderId);
@@ -270,6 +311,7 @@ export class StrategyEngine {
     if (order) {
       order.filledQuantity = quantize(order.filledQuantity + fill.lastQuantity, decimals);
       order.status = fill.leavesQuantity > 0 ? 'PARTIALLY_FILLED' : 'FILLED';
+      this.settle(slot, order);
     }
     if (slot.running) this.invoke(slot, 'onFill', fill);
   }
@@ -334,7 +376,7 @@ export class StrategyEngine {
       tsEvent: this.clock.now(),
     });
     // Its open orders are withdrawn: a stopped strategy must not leave orders working unattended.
-    for (const order of slot.orders.values())
+    for (const order of slot.open.values())
       if (!isTerminal(order.status)) this.cancelOrder(slot, order.clientOrderId);
   }
 
@@ -349,7 +391,7 @@ export class StrategyEngine {
       cancel: (id) => this.cancelOrder(slot, id),
       modify: (id, change) => this.modifyOrder(slot, id, change),
       cancelAll: (instrumentId) => {
-        for (const order of slot.orders.values())
+        for (const order of slot.open.values())
           if (
             !isTerminal(order.status) &&
             (instrumentId === undefined || order.instrumentId === instrumentId)
@@ -359,7 +401,7 @@ export class StrategyEngine {
       position: (id) => slot.positions.get(id) ?? 0,
       openOrders: (instrumentId) => {
         const out: StrategyOrder[] = [];
-        for (const order of slot.orders.values())
+        for (const order of slot.open.values())
           if (
             !isTerminal(order.status) &&
             (instrumentId === undefined || order.instrumentId === instrumentId)
@@ -403,7 +445,7 @@ export class StrategyEngine {
     if (intent.triggerPrice !== undefined) request.triggerPrice = intent.triggerPrice;
     if (intent.smartRoute) request.smartRoute = true;
     if (this.originTs > 0) request.tsOrigin = this.originTs;
-    slot.orders.set(id, {
+    const order: MutableStrategyOrder = {
       clientOrderId: id,
       instrumentId: intent.instrumentId,
       side: intent.side,
@@ -412,10 +454,24 @@ export class StrategyEngine {
       price: intent.price,
       status: 'INITIALIZED',
       filledQuantity: 0,
-    });
+    };
+    slot.orders.set(id, order);
+    slot.open.set(id, order);
+    if (slot.closed?.due(now))
+      slot.closed.drain(now, (closedId) => {
+        const closed = slot.orders.get(closedId);
+        if (closed && isTerminal(closed.status)) slot.orders.delete(closedId);
+        return true;
+      });
     slot.submitted++;
     this.bus.publish(Streams.ordersIncoming, { type: 'submit_order', order: request, tsInit: now });
     return id;
+  }
+
+  /** After a status change: a closed order leaves the open ones (and, with retention, memory later). */
+  private settle(slot: Slot, order: MutableStrategyOrder): void {
+    if (!isTerminal(order.status) || !slot.open.delete(order.clientOrderId)) return;
+    slot.closed?.push(order.clientOrderId, this.clock.now());
   }
 
   private cancelOrder(slot: Slot, id: ClientOrderId): void {

@@ -9,6 +9,7 @@ import { Streams } from '../../src/common/topics.ts';
 import { Kernel } from '../../src/kernel/kernel.ts';
 import { SyntheticMarket } from '../../src/marketdata/index.ts';
 import type { Alert, OrderDenied } from '../../src/model/index.ts';
+import { buildApi } from '../../src/services/api.ts';
 import { PgliteStore } from '../../src/store/pglite.ts';
 import { Ledger } from '../../src/ledger/index.ts';
 import { ROOT } from '../helpers.ts';
@@ -67,6 +68,66 @@ describe('kernel: the embedded stack end to end on a simulated clock', () => {
     await kernel.stop();
     const rebuilt = Ledger.replay(await store.loadLedgerEntries(), kernel.registry);
     expect(rebuilt.snapshot()).toEqual(ledger.snapshot());
+    await store.close();
+  });
+
+  it('with retention, releases closed orders from memory and still reconciles clean; the store keeps every order', async () => {
+    const clock = new SimulatedClock(T0);
+    const store = await PgliteStore.open();
+    const kernel = await Kernel.create({
+      mode: 'paper',
+      configDir: CONFIGS,
+      clock,
+      seed: 3,
+      store,
+      retention: { closedOrdersMicros: 60_000_000, maxClosedOrders: 100_000, idsMicros: 3_600_000_000 },
+    });
+    await kernel.start();
+    const market = new SyntheticMarket({
+      registry: kernel.registry,
+      seed: 3,
+      startTime: clock.now(),
+      stepMicros: 50_000,
+    });
+    // 50 simulated minutes, written to the store every simulated 10 s (the services write every 250 ms).
+    for (let i = 0; i < 60_000; i++) {
+      const m = market.next();
+      clock.advanceTo(m.tsEvent);
+      kernel.publishMarketData(m);
+      if (i % 200 === 199) {
+        await kernel.bus.flush();
+        await kernel.persist();
+      }
+    }
+    await kernel.bus.flush();
+    await kernel.persist();
+
+    const released = kernel.oms.counters.releasedOrders;
+    expect(released).toBeGreaterThan(50);
+    const held = kernel.oms.retained();
+    const stored = await store.loadOrders();
+    expect(held.orders + released).toBe(stored.length);
+    const storedFills = (await store.loadLedgerEntries()).filter((e) => e.kind === 'fill');
+    const ledger = kernel.ledger.ledger;
+    for (const [currency, sum] of Object.entries(ledger.trialBalance())) expect(sum, currency).toBe(0n);
+    // The venues still report every order and fill of the session; the released ones are not breaks.
+    const report = await kernel.reconcile();
+    expect(report.breaks).toEqual([]);
+    expect(report.beyondRetention).toBeGreaterThan(released);
+    expect(report.fillsChecked + report.beyondRetention).toBeGreaterThanOrEqual(storedFills.length);
+    // The API still lists every order and fill (the released ones from the store) and answers for one.
+    const api = buildApi(kernel, { allowControl: false, access: { mode: 'internal' } });
+    const orders = (await api.inject({ url: '/api/orders?status=all&limit=10000' })).json<unknown[]>();
+    expect(orders).toHaveLength(stored.length);
+    const fillsListed = (await api.inject({ url: '/api/fills?limit=10000' })).json<unknown[]>();
+    expect(fillsListed).toHaveLength(storedFills.length);
+    const releasedId = stored.find((o) => kernel.oms.isReleased(o.clientOrderId))?.clientOrderId;
+    expect(releasedId).toBeDefined();
+    const one = await api.inject({ url: `/api/orders/${encodeURIComponent(String(releasedId))}` });
+    expect(one.statusCode).toBe(200);
+    expect(one.json<{ clientOrderId: string }>().clientOrderId).toBe(releasedId);
+    await api.close();
+    await kernel.stop();
     await store.close();
   });
 

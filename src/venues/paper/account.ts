@@ -3,7 +3,9 @@
 import type { Clock } from '../../common/clock.ts';
 import type { ReasonCode } from '../../common/errors.ts';
 import type { Logger } from '../../common/logging.ts';
+import { RetentionQueue } from '../../common/retention.ts';
 import {
+  isTerminal,
   currencyDecimals,
   fromMinor,
   notionalMinor,
@@ -49,7 +51,18 @@ export class PaperAccount implements MatchingEventSink {
   writer: PaperVenueJournalWriter | undefined;
   private handler: ((event: VenueEvent) => void) | undefined;
   private readonly orders = new Map<ClientOrderId, PaperOrder>();
-  private readonly fillReports: VenueFillReport[] = [];
+  private fillReports: VenueFillReport[] = [];
+  /**
+   * With a retention horizon: orders in the order they were accepted; a closed one older than the horizon is
+   * forgotten with its fills (as a broker reports only its session), an open one waits another horizon.
+   */
+  private readonly retained: RetentionQueue<ClientOrderId> | undefined;
+  /** Forgotten orders whose fill reports are not yet compacted away. */
+  private readonly forgotten = new Set<ClientOrderId>();
+  /** Closed orders seen by the retention pass: forgotten a horizon after that (so after their close). */
+  private readonly closing = new Set<ClientOrderId>();
+  /** Told each client order id the venue forgets (the adapter drops it from the ids it has seen sent). */
+  onForget: ((id: ClientOrderId) => void) | undefined;
   private readonly positionByInstrument = new Map<InstrumentId, Position>();
   private readonly cashMinor = new Map<string, bigint>();
   private orderCount = 0;
@@ -61,7 +74,9 @@ export class PaperAccount implements MatchingEventSink {
     private readonly clock: Clock,
     startingCash: Readonly<Record<string, number>>,
     private readonly log: Logger | undefined,
+    retainMicros?: number,
   ) {
+    if (retainMicros !== undefined) this.retained = new RetentionQueue(retainMicros);
     for (const [currency, amount] of Object.entries(startingCash))
       this.cashMinor.set(currency, toMinor(amount, currencyDecimals(currency)));
   }
@@ -85,6 +100,7 @@ export class PaperAccount implements MatchingEventSink {
   accepted(order: PaperOrder): void {
     order.venueOrderId = venueOrderId(`${this.venue}-${++this.orderCount}`);
     this.orders.set(order.clientOrderId, order);
+    if (this.retained) this.retain(order.clientOrderId);
     this.publish(
       {
         kind: 'accepted',
@@ -245,6 +261,7 @@ export class PaperAccount implements MatchingEventSink {
   // ---- answers that have no PaperOrder behind them ----
 
   reject(clientOrderId: ClientOrderId, reason: ReasonCode, message: string, request?: OrderRequest): void {
+    if (this.retained && request) this.retain(clientOrderId);
     this.publish(
       {
         kind: 'rejected',
@@ -286,6 +303,41 @@ export class PaperAccount implements MatchingEventSink {
     );
   }
 
+  /**
+   * Counts an order id in (accepted, or rejected without an order); forgets what is past the horizon: a closed
+   * order a horizon after the pass that first saw it closed (so at least a horizon after its close), with its
+   * fills; an open order waits another horizon.
+   */
+  private retain(id: ClientOrderId): void {
+    const queue = this.retained as RetentionQueue<ClientOrderId>;
+    const now = this.clock.now();
+    queue.push(id, now);
+    if (!queue.due(now)) return;
+    queue.drain(now, (due) => {
+      const order = this.orders.get(due);
+      if (!order) {
+        this.onForget?.(due);
+        return true;
+      }
+      if (!isTerminal(order.status)) queue.push(due, now);
+      else if (!this.closing.has(due)) {
+        this.closing.add(due);
+        queue.push(due, now);
+      } else {
+        this.closing.delete(due);
+        this.orders.delete(due);
+        this.forgotten.add(due);
+        this.onForget?.(due);
+      }
+      return true;
+    });
+    if (this.forgotten.size > 1024 || this.forgotten.size * 4 > this.orders.size) {
+      const forgotten = this.forgotten;
+      this.fillReports = this.fillReports.filter((f) => !forgotten.has(f.clientOrderId));
+      forgotten.clear();
+    }
+  }
+
   // ---- reconciliation ----
 
   orderReports(openOnly: boolean): VenueOrderReport[] {
@@ -318,7 +370,9 @@ export class PaperAccount implements MatchingEventSink {
       if ((this.fillReports[mid] as VenueFillReport).tsEvent < since) lo = mid + 1;
       else hi = mid;
     }
-    return this.fillReports.slice(lo);
+    const out = this.fillReports.slice(lo);
+    const forgotten = this.forgotten;
+    return forgotten.size === 0 ? out : out.filter((f) => !forgotten.has(f.clientOrderId));
   }
 
   /** Non-zero net positions. */
@@ -358,6 +412,8 @@ export class PaperAccount implements MatchingEventSink {
         restored.venueOrderId = event.venueOrderId;
         restored.acceptedAt = event.tsEvent;
         this.orders.set(restored.clientOrderId, restored);
+        // Counted from its acceptance, as when it was accepted (the pass after the restore forgets the old ones).
+        this.retained?.push(restored.clientOrderId, event.tsEvent);
         this.orderCount = Math.max(this.orderCount, counterOf(event.venueOrderId, `${this.venue}-`));
         return restored;
       }

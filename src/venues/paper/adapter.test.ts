@@ -904,3 +904,34 @@ describe('connection and fault injection', () => {
     );
   });
 });
+
+describe('retention (a session of a broker)', () => {
+  it('forgets closed orders and their fills past the horizon; an open order and its fills stay', async () => {
+    const h = makeHarness({}, {}, 7, T0, 60_000_000);
+    h.adapter.onMarketData(quote(99.99, 500, 100.01, 300));
+    const filled = order({ side: 'buy', quantity: 10 });
+    h.adapter.submit(filled, h.aapl);
+    const resting = order({ side: 'buy', quantity: 400, type: 'limit', price: 100.01 });
+    h.adapter.submit(resting, h.aapl); // takes the 290 left at the ask, rests 110
+    expect((await h.adapter.fills(0)).map((f) => f.clientOrderId)).toEqual([
+      filled.clientOrderId,
+      resting.clientOrderId,
+    ]);
+    h.tick(61_000_000);
+    const later = order({ side: 'sell', quantity: 5 });
+    h.adapter.submit(later, h.aapl);
+    // The pass that first sees it closed starts its horizon: still reported a horizon after its acceptance.
+    expect((await h.adapter.orders()).map((o) => o.clientOrderId)).toContain(filled.clientOrderId);
+    h.tick(61_000_000);
+    h.adapter.submit(order({ side: 'sell', quantity: 1 }), h.aapl);
+    const held = (await h.adapter.orders()).map((o) => o.clientOrderId);
+    expect(held).not.toContain(filled.clientOrderId);
+    expect(held).toContain(resting.clientOrderId);
+    expect(held).toContain(later.clientOrderId);
+    const fills = (await h.adapter.fills(0)).map((f) => f.clientOrderId);
+    expect(fills).not.toContain(filled.clientOrderId);
+    expect(fills).toContain(resting.clientOrderId);
+    // Positions are the venue's totals: they still count what it forgot.
+    expect((await h.adapter.positions()).find((p) => p.instrumentId === AAPL)?.quantity).toBe(294);
+  });
+});

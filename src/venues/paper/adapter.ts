@@ -49,6 +49,11 @@ export interface PaperVenueAdapterOptions {
   readonly journal?: PaperVenueJournal;
   /** With a journal: 'write-ahead' (default) holds events until durable, 'write-behind' tells them at once. */
   readonly durability?: PaperVenueDurability;
+  /**
+   * Closed orders older than this (µs since accepted) are forgotten with their fills, as a broker reports only
+   * its session; open orders stay. Undefined: every order and fill stays.
+   */
+  readonly retainMicros?: number;
 }
 
 type Request =
@@ -113,7 +118,10 @@ export class PaperVenueAdapter implements VenueAdapter {
       options.clock,
       options.config.cash,
       options.log,
+      options.retainMicros,
     );
+    // An order the venue forgot (retention) is no longer among the ids it has seen sent.
+    this.account.onForget = (id) => this.sentClientOrderIds.delete(id);
     for (const instrument of options.instruments)
       if (instrument.venue === this.venue) this.addEngine(instrument);
     this.log = options.log;

@@ -88,6 +88,7 @@ export function makeHarness(
   options: PaperVenueOptionsInput = {},
   seed = 7,
   start = T0,
+  retainMicros?: number,
 ): Harness {
   const registry = makeRegistry(settings);
   const clock = new SimulatedClock(start);
@@ -100,6 +101,7 @@ export function makeHarness(
     seed,
     instruments: [...registry.instruments.values()],
     options,
+    ...(retainMicros === undefined ? {} : { retainMicros }),
   });
   const events: VenueEvent[] = [];
   adapter.onEvent((e) => events.push(e));
