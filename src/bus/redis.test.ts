@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createLogger, silentLogger, type Logger } from '../common/logging.ts';
-import { ControlKeys, Streams } from '../common/topics.ts';
+import { ControlKeys, Streams, VIEW_GROUP } from '../common/topics.ts';
 import {
   clientOrderId,
   instrumentId,
@@ -440,6 +440,40 @@ describe.skipIf(skipReason !== undefined)('RedisBus on a real Redis', () => {
     expect(
       ((await raw.call('CLIENT', 'LIST')) as string).split('\n').filter((l) => l.includes('hf-bus:risk-b:')),
     ).toEqual([]);
+  });
+
+  it('gives every process every message of its own view (VIEW_GROUP), while a real group still shares the work', async () => {
+    const keyPrefix = randomPrefix();
+    const router = await bus(keyPrefix, { consumer: 'router' });
+    const apiA = await bus(keyPrefix, { consumer: 'api-a' });
+    const apiB = await bus(keyPrefix, { consumer: 'api-b' });
+    const seen = { a: [] as string[], b: [] as string[], shared: [] as string[] };
+    // Two api replicas count outcomes; both also sit in one ordinary group, which they share.
+    apiA.subscribe(Streams.ordersEvents, VIEW_GROUP, (e) => void seen.a.push(e.clientOrderId));
+    apiB.subscribe(Streams.ordersEvents, VIEW_GROUP, (e) => void seen.b.push(e.clientOrderId));
+    apiA.subscribe(Streams.ordersEvents, 'audit', (e) => void seen.shared.push(e.clientOrderId));
+    apiB.subscribe(Streams.ordersEvents, 'audit', (e) => void seen.shared.push(e.clientOrderId));
+    await Promise.all([apiA.ready(), apiB.ready()]);
+    const ids = Array.from({ length: 50 }, (_, i) => `o-${i}`);
+    for (const id of ids)
+      router.publish(Streams.ordersEvents, {
+        type: 'order_rejected',
+        clientOrderId: id as never,
+        strategyId: 's' as never,
+        instrumentId: 'AAPL.SIM-A' as never,
+        venue: 'SIM-A' as never,
+        reason: 'VENUE_REJECTED',
+        message: 'no',
+        tsEvent: 1,
+        tsInit: 1,
+      });
+    await eventually(() => seen.a.length === 50 && seen.b.length === 50 && seen.shared.length === 50);
+    expect(seen.a).toEqual(ids);
+    expect(seen.b).toEqual(ids);
+    expect([...seen.shared].sort()).toEqual([...ids].sort());
+    // Only the ordinary group exists on the stream.
+    const groups = (await plainClient().call('XINFO', 'GROUPS', `${keyPrefix}orders.events`)) as unknown[][];
+    expect(groups.map((g) => g[1])).toEqual(['audit']);
   });
 
   it('goes on reading broadcast market data after a Redis restart, from the newest entry, never replaying', async () => {

@@ -24,7 +24,7 @@ import { LiveClock, type Clock } from '../common/clock.ts';
 import type { ReasonCode } from '../common/errors.ts';
 import { createLogger, type Logger } from '../common/logging.ts';
 import { checkWith, schemaForStream, type MessageCheck } from '../common/message-schemas.ts';
-import { CONTROL_KEYS, PolicyDocumentsKey, Streams } from '../common/topics.ts';
+import { CONTROL_KEYS, PolicyDocumentsKey, Streams, VIEW_GROUP } from '../common/topics.ts';
 import { maskUrl, unixSocketUrl } from '../common/url.ts';
 import type { Alert, AlertSeverity } from '../model/index.ts';
 import { RedisControlPlane } from './redis-control.ts';
@@ -92,9 +92,10 @@ export interface RedisBusOptions {
    * entry on, handed to every subscriber in the process (the group names only label them). Market data has no
    * durable effect to ack and every instance needs every tick — two risk or router instances in one group would
    * each see half the prices — so by default ticks.live, books.live and candles.*; a restarted process starts
-   * from the newest entry. Nothing to ack, so nothing pending: XINFO STREAM shows them, not XINFO GROUPS.
+   * from the newest entry. Nothing to ack, so nothing pending: XINFO STREAM shows them, not XINFO GROUPS. The
+   * subscriptions of a process's own view (group VIEW_GROUP: counters, marks) are read this way on every stream.
    */
-  readonly broadcast?: (stream: string) => boolean;
+  readonly broadcast?: (stream: string, group: string) => boolean;
   /** Connection attempts of `connect()` before it fails. Default 5. */
   readonly connectAttempts?: number;
   /** `connect()` waits for Redis forever (reconnecting with backoff) instead of failing. Default false. */
@@ -161,7 +162,7 @@ interface Settings {
   readonly publishBufferLimit: number;
   readonly pipelineLimit: number;
   readonly startFrom: (stream: string) => '$' | '0';
-  readonly broadcast: (stream: string) => boolean;
+  readonly broadcast: (stream: string, group: string) => boolean;
   readonly connectAttempts: number;
   readonly retryForever: boolean;
   readonly controlPollMs: number;
@@ -252,7 +253,7 @@ function resolveSettings(options: RedisBusOptions): Settings {
     publishBufferLimit: positiveInteger('publishBufferLimit', options.publishBufferLimit, 200_000),
     pipelineLimit: positiveInteger('pipelineLimit', options.pipelineLimit, 10_000),
     startFrom: options.startFrom ?? defaultStartFrom,
-    broadcast: options.broadcast ?? isMarketData,
+    broadcast: options.broadcast ?? ((stream, group) => isMarketData(stream) || group === VIEW_GROUP),
     connectAttempts: positiveInteger('connectAttempts', options.connectAttempts, 5),
     retryForever: options.retryForever ?? false,
     controlPollMs: positiveInteger('controlPollMs', options.controlPollMs, 300),
@@ -1414,7 +1415,7 @@ export class RedisBus implements Bus {
       return { unsubscribe: () => undefined };
     }
     const target = this.targetFor(stream);
-    if (this.settings.broadcast(stream))
+    if (this.settings.broadcast(stream, group))
       return this.subscribeBroadcast(target, group, handler as Handler<unknown>);
     const slotKey = `${stream}\n${group}`;
     let used = this.consumerSlots.get(slotKey);

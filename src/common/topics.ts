@@ -21,6 +21,13 @@ export const Streams = {
   scenarios: 'scenarios',
 } as const;
 
+/**
+ * The consumer group of a process's own view (counters, marks): every process needs every message and none is an
+ * effect to acknowledge, so on Redis it is read without a consumer group (XREAD from the newest entry), like
+ * market data. In a shared group, two processes (two api replicas, the api and a worker) would each count a share.
+ */
+export const VIEW_GROUP = 'view';
+
 export const ControlKeys = {
   /** field `enabled` = `true` | `false` */
   killSwitch: 'policy:kill_switch',

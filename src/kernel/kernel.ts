@@ -10,7 +10,7 @@ import { GroupCommit } from '../common/group-commit.ts';
 import { PriceBoard } from '../common/price-board.ts';
 import { createLogger, type Logger } from '../common/logging.ts';
 import { loadRegistry, type Registry } from '../common/registry.ts';
-import { ControlKeys, Streams } from '../common/topics.ts';
+import { ControlKeys, Streams, VIEW_GROUP } from '../common/topics.ts';
 import { MemoryBus, MemoryControlPlane } from '../bus/memory.ts';
 import { LedgerEngine } from '../ledger/index.ts';
 import {
@@ -631,16 +631,16 @@ export class Kernel {
   }
 
   private watch(): void {
-    // The outcome counters of the summary: where every component runs (one group, every message), or in a process
-    // that runs none (the api service). In a single-component service they would count a share of a group
-    // spread over processes — meaningless, and two readers more on the hot streams.
+    // The outcome counters of the summary: where every component runs, or in a process that runs none (the api
+    // service, the workers). Each such process counts every outcome (VIEW_GROUP: no shared consumer group, so
+    // two api replicas agree); a single-component service has no summary to show and skips two readers.
     const whole = this.components.size === 0 || this.components.size === KERNEL_COMPONENTS.length;
     if (whole)
       this.subscriptions.push(
-        this.bus.subscribe(Streams.ordersRejected, 'kernel', (d) => {
+        this.bus.subscribe(Streams.ordersRejected, VIEW_GROUP, (d) => {
           this.denials.set(d.reason, (this.denials.get(d.reason) ?? 0) + 1);
         }),
-        this.bus.subscribe(Streams.ordersEvents, 'kernel', (e) => {
+        this.bus.subscribe(Streams.ordersEvents, VIEW_GROUP, (e) => {
           if (e.type === 'order_rejected')
             this.venueRejects.set(e.reason, (this.venueRejects.get(e.reason) ?? 0) + 1);
         }),
@@ -651,11 +651,11 @@ export class Kernel {
       if (price !== undefined && price > 0) this.marks.set(m.instrumentId, price);
     };
     this.subscriptions.push(
-      this.bus.subscribe(Streams.ticks, 'kernel', mark),
-      this.bus.subscribe(Streams.books, 'kernel', mark),
+      this.bus.subscribe(Streams.ticks, VIEW_GROUP, mark),
+      this.bus.subscribe(Streams.books, VIEW_GROUP, mark),
     );
     for (const tf of this.candleTimeframes)
-      this.subscriptions.push(this.bus.subscribe(Streams.candles(tf), 'kernel', mark));
+      this.subscriptions.push(this.bus.subscribe(Streams.candles(tf), VIEW_GROUP, mark));
   }
 
   /**
