@@ -3,12 +3,15 @@
 // A new data directory starts as a copy of a template cluster (initdb and every migration already applied) kept
 // under the OS temp folder, keyed by the PGlite version and the migrations' checksums: initdb in WASM measured
 // ~2.2–2.9 s, a copy of the closed template and its open ~0.4 s. The first store of a key builds the template
-// (then copies it like every later one); HF_PGLITE_TEMPLATE=0 turns the cache off.
+// (then copies it like every later one); HF_PGLITE_TEMPLATE=0 turns the cache off. The cache is the user's own
+// (`hf-pglite-templates-<uid>`, mode 0700, checked before use): a cluster another local user could have written
+// — users, tokens, a ledger — is never copied into a store.
 
 import { createHash } from 'node:crypto';
 import {
   cpSync,
   existsSync,
+  lstatSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -48,6 +51,21 @@ function pgliteVersion(): string {
   return 'unknown';
 }
 
+/**
+ * Whether a folder may hold templates for this process: a real directory (not a link), owned by this user, that
+ * no one else may write to.
+ */
+export function trustedDirectory(path: string): boolean {
+  let stat;
+  try {
+    stat = lstatSync(path);
+  } catch {
+    return false;
+  }
+  const uid = process.getuid?.();
+  return stat.isDirectory() && (uid === undefined || stat.uid === uid) && (stat.mode & 0o022) === 0;
+}
+
 /** A fresh cluster's folder: absent, or present and empty. */
 function isFresh(dataDir: string): boolean {
   return !existsSync(dataDir) || readdirSync(dataDir).length === 0;
@@ -67,10 +85,11 @@ function templateCluster(): Promise<string | undefined> {
       )
       .digest('hex')
       .slice(0, 16);
-    const root = join(tmpdir(), 'hf-pglite-templates');
+    const root = join(tmpdir(), `hf-pglite-templates-${process.getuid?.() ?? 'user'}`);
+    mkdirSync(root, { recursive: true, mode: 0o700 });
+    if (!trustedDirectory(root)) return undefined; // someone else's, or writable by others: no cache
     const template = join(root, key);
-    if (existsSync(join(template, 'PG_VERSION'))) return template;
-    mkdirSync(root, { recursive: true });
+    if (existsSync(join(template, 'PG_VERSION'))) return trustedDirectory(template) ? template : undefined;
     const build = mkdtempSync(join(root, `build-${key}-`));
     try {
       const store = await PgliteStore.open(join(build, 'pgdata'), { fromTemplate: false });
