@@ -1,7 +1,7 @@
 // The contract every Bus implementation passes (in-process now, Redis Streams later): one suite, many buses.
 import { describe, expect, it } from 'vitest';
 import type { Bus } from '../common/bus.ts';
-import { ControlKeys, Streams } from '../common/topics.ts';
+import { ControlKeys, PolicyDocumentsKey, Streams } from '../common/topics.ts';
 import type { Alert } from '../model/index.ts';
 
 const alert = (n: number): Alert => ({
@@ -117,6 +117,22 @@ export function busContract(name: string, make: () => Promise<Bus>): void {
         'policy:route_override.SIM-A=<deleted>',
       ]);
       expect(bus.control.getAll(ControlKeys.routeOverride)).toEqual({});
+      await bus.close();
+    });
+
+    it('control plane: a versioned document is set only over an older version (racing publishers)', async () => {
+      const bus = await make();
+      const doc = (version: number): string => JSON.stringify({ version, content: `v${version}` });
+      expect(await bus.control.setVersioned(PolicyDocumentsKey, 'risk.yaml', doc(8), 8)).toBe(true);
+      // The lower number arriving second does not replace the higher one; an equal one neither.
+      expect(await bus.control.setVersioned(PolicyDocumentsKey, 'risk.yaml', doc(7), 7)).toBe(false);
+      expect(await bus.control.setVersioned(PolicyDocumentsKey, 'risk.yaml', doc(8), 8)).toBe(false);
+      expect(bus.control.get(PolicyDocumentsKey, 'risk.yaml')).toBe(doc(8));
+      expect(await bus.control.setVersioned(PolicyDocumentsKey, 'risk.yaml', doc(9), 9)).toBe(true);
+      await eventually(() => bus.control.get(PolicyDocumentsKey, 'risk.yaml') === doc(9));
+      // Over a field that holds no versioned document, it sets.
+      await bus.control.set(PolicyDocumentsKey, 'policy.yaml', 'not json');
+      expect(await bus.control.setVersioned(PolicyDocumentsKey, 'policy.yaml', doc(1), 1)).toBe(true);
       await bus.close();
     });
   });

@@ -48,6 +48,13 @@ export class MemoryControlPlane implements ControlPlane {
     return Promise.resolve();
   }
 
+  setVersioned(key: string, field: string, value: string, version: number): Promise<boolean> {
+    const stored = versionOf(this.hashes.get(key)?.[field]);
+    if (stored !== undefined && stored >= version) return Promise.resolve(false);
+    this.apply(key, field, value);
+    return Promise.resolve(true);
+  }
+
   onChange(listener: (key: string, field: string, value: string | undefined) => void): Subscription {
     this.listeners.add(listener);
     return { unsubscribe: () => this.listeners.delete(listener) };
@@ -192,5 +199,16 @@ export class MemoryBus implements Bus {
       return;
     }
     for (const listener of this.errorListeners) listener(error, stream, group);
+  }
+}
+
+/** The numeric `version` of a stored JSON document, or undefined (absent, not JSON, no version). */
+export function versionOf(value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(value) as { version?: unknown };
+    return typeof parsed?.version === 'number' ? parsed.version : undefined;
+  } catch {
+    return undefined;
   }
 }

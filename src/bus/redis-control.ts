@@ -27,6 +27,18 @@ export interface RedisControlPlaneOptions {
 /** How changes made by other processes arrive. */
 export type ControlChangeSource = 'notifications' | 'polling';
 
+/** HSET a versioned JSON document only over an older one (cjson in the server: one atomic step). */
+const SET_VERSIONED = `
+local current = redis.call('HGET', KEYS[1], ARGV[1])
+if current then
+  local ok, doc = pcall(cjson.decode, current)
+  if ok and type(doc) == 'table' and type(doc.version) == 'number' and doc.version >= tonumber(ARGV[3]) then
+    return 0
+  end
+end
+redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
+return 1`;
+
 export class RedisControlPlane implements ControlPlane {
   private readonly hashes = new Map<string, Record<string, string>>();
   private readonly listeners = new Set<ChangeListener>();
@@ -102,6 +114,21 @@ export class RedisControlPlane implements ControlPlane {
       this.refresh(key);
       throw error;
     }
+  }
+
+  async setVersioned(key: string, field: string, value: string, version: number): Promise<boolean> {
+    this.watch(key);
+    this.writeSequence.set(key, (this.writeSequence.get(key) ?? 0) + 1);
+    let set: unknown;
+    try {
+      set = await this.command.eval(SET_VERSIONED, 1, this.prefix + key, field, value, String(version));
+    } catch (error) {
+      this.refresh(key);
+      throw error;
+    }
+    if (set === 1) this.apply(key, field, value);
+    else this.refresh(key); // a newer one is there: take it
+    return set === 1;
   }
 
   async delete(key: string, field: string): Promise<void> {

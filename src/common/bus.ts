@@ -53,6 +53,11 @@ export interface ControlPlane {
   get(key: string, field: string): string | undefined;
   getAll(key: string): Readonly<Record<string, string>>;
   set(key: string, field: string, value: string): Promise<void>;
+  /**
+   * Sets a field holding a JSON document with a numeric `version` only when the stored one has a lower version
+   * (or none, or is not such a document), atomically where the plane is shared; resolves with whether it did.
+   */
+  setVersioned(key: string, field: string, value: string, version: number): Promise<boolean>;
   delete(key: string, field: string): Promise<void>;
   /** Called for every change, local or from another process, after the local view is updated. */
   onChange(listener: (key: string, field: string, value: string | undefined) => void): Subscription;

@@ -215,7 +215,9 @@ export async function publishPolicyVersion(
   }
   const published = record(version);
   onNumbered?.(published);
-  await target.control.set(PolicyDocumentsKey, file, JSON.stringify(published));
+  // Announced only over an older version: of two publishers racing, the higher number stays announced whatever
+  // the order their writes arrive in (the lower one is numbered and audited, and superseded).
+  await target.control.setVersioned(PolicyDocumentsKey, file, JSON.stringify(published), version);
   return published;
 }
 
