@@ -12,6 +12,8 @@ import { loadRegistry } from '../common/registry.ts';
 import { PolicyDocumentsKey, Streams } from '../common/topics.ts';
 import { instrumentId, strategyId, clientOrderId } from '../model/index.ts';
 import { loadPolicyConfig, loadRiskConfig, RiskEngine } from '../risk/index.ts';
+import { PgliteStore } from '../store/pglite.ts';
+import type { PolicyVersionStore } from '../store/store.ts';
 import { describePolicyChange, parsePolicyDocument, PolicyWatcher } from './policy-watch.ts';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -35,7 +37,7 @@ function configCopy(): string {
 }
 
 /** A process: its own config folder and risk engine, on the shared bus (the fleet's control plane). */
-function processOn(bus: MemoryBus, dir = configCopy()): Process {
+function processOn(bus: MemoryBus, dir = configCopy(), store?: PolicyVersionStore): Process {
   const clock = new LiveClock();
   const logger = createLogger('test', 'error');
   const risk = new RiskEngine({
@@ -51,7 +53,7 @@ function processOn(bus: MemoryBus, dir = configCopy()): Process {
   bus.subscribe(Streams.alerts, `alerts-${dir}`, (a) => {
     if (a.source === 'policy') alerts.push(a);
   });
-  const watcher = new PolicyWatcher({ configDir: dir, risk, bus, clock, logger, debounceMs: 20 });
+  const watcher = new PolicyWatcher({ configDir: dir, risk, bus, clock, logger, debounceMs: 20, store });
   watcher.start();
   started.push(watcher);
   return { dir, risk, watcher, alerts };
@@ -76,6 +78,14 @@ const aaplOrder = (risk: RiskEngine) =>
   })?.reason;
 
 const settle = () => new Promise((r) => setTimeout(r, 50));
+
+async function eventually(predicate: () => boolean | Promise<boolean>, ms = 5_000): Promise<void> {
+  const until = Date.now() + ms;
+  while (!(await predicate())) {
+    if (Date.now() > until) throw new Error(`not true within ${ms} ms`);
+    await settle();
+  }
+}
 
 describe('PolicyWatcher', () => {
   it('numbers the files at start, then applies a change made in one process in every other', async () => {
@@ -178,6 +188,45 @@ describe('PolicyWatcher', () => {
     const doc = parsePolicyDocument('policy.yaml', bus.control.get(PolicyDocumentsKey, 'policy.yaml'));
     expect(doc?.cause).toBe('edit');
     expect(doc?.actor).toMatch(/^file:/);
+  });
+
+  it('with a version history, a file restored to an earlier version is adopted over, a new one published', async () => {
+    const bus = new MemoryBus();
+    const store = await PgliteStore.open();
+    try {
+      const a = processOn(bus, configCopy(), store);
+      await eventually(async () => (await store.loadPolicyVersions()).length === 2);
+      const original = readFileSync(join(a.dir, 'policy.yaml'), 'utf8');
+      writeFileSync(
+        join(a.dir, 'policy.yaml'),
+        original.replace('restrictedInstruments: []', 'restrictedInstruments: [AAPL]'),
+      );
+      await eventually(async () => (await store.loadPolicyVersions()).length === 3);
+
+      // A pod restarting on the old ConfigMap: its file is as new as the pod, but holds version 1's content.
+      const stalePod = processOn(bus, configCopy(), store);
+      await settle();
+      await settle();
+      expect(aaplOrder(stalePod.risk)).toBe('RISK_RESTRICTED_INSTRUMENT');
+      expect(aaplOrder(a.risk)).toBe('RISK_RESTRICTED_INSTRUMENT');
+      expect(await store.loadPolicyVersions()).toHaveLength(3);
+
+      // A new ConfigMap (content never published): published as an edit, and every process runs it.
+      const dir = configCopy();
+      writeFileSync(
+        join(dir, 'policy.yaml'),
+        original.replace('restrictedInstruments: []', 'restrictedInstruments: [MSFT]'),
+      );
+      const newPod = processOn(bus, dir, store);
+      await eventually(async () => (await store.loadPolicyVersions()).length === 4);
+      await eventually(() => [a, stalePod, newPod].every((p) => aaplOrder(p.risk) === undefined));
+      const doc = parsePolicyDocument('policy.yaml', bus.control.get(PolicyDocumentsKey, 'policy.yaml'));
+      expect(doc).toMatchObject({ version: 4, cause: 'edit' });
+      expect(doc?.content).toContain('restrictedInstruments: [MSFT]');
+    } finally {
+      for (const w of started.splice(0)) w.stop();
+      await store.close();
+    }
   });
 
   it('describes a change key by key', () => {

@@ -257,27 +257,30 @@ export class PolicyWatcher {
     this.subscription = control.onChange((key, field, value) => {
       if (key === PolicyDocumentsKey && isPolicyFile(field)) this.receive(field, value);
     });
-    // The newest wins: the fleet's document, unless the file on disk was written after it (an edit, a new
-    // ConfigMap) — then the file is published to the fleet. A file the fleet lacks is announced as it is.
+    // The fleet's document runs from the start; a file the fleet lacks is announced as it is. A file that differs
+    // from the fleet's document is then published as an edit only when it is new: content never published before
+    // (a new ConfigMap, an edit made while the process was down). A file holding an earlier version (a pod
+    // restarting on a stale ConfigMap, whose files are as new as the pod) never reverts a live change. Without a
+    // version history (no store) the file's time is compared with the document's instead.
     for (const file of POLICY_FILES) {
       const doc = documentOn(control, file);
       const disk = this.current.get(file)!.content;
-      const fileNewer =
-        doc !== undefined && doc.content !== disk && statSync(this.path(file)).mtimeMs > doc.tsMs;
-      if (doc !== undefined && !fileNewer) {
-        this.receive(file, control.get(PolicyDocumentsKey, file));
+      if (doc === undefined) {
+        void this.submit(file, disk, 'start', { actor: `process:${this.host}`, via: 'start' }, true).catch(
+          (error: unknown) =>
+            this.options.logger.error(`policy ${file}: the version read at start was not published`, {
+              error: String(error),
+            }),
+        );
         continue;
       }
-      // Published as an edit of the fleet's document (re-applying the file the engine was built from is harmless).
-      if (fileNewer) this.current.set(file, { version: 0, content: doc.content });
-      const [cause, who]: [PolicyCause, PolicyActor] = fileNewer
-        ? ['edit', { actor: `file:${this.host}`, via: 'file' }]
-        : ['start', { actor: `process:${this.host}`, via: 'start' }];
-      void this.submit(file, disk, cause, who, true).catch((error: unknown) =>
-        this.options.logger.error(`policy ${file}: the version read at start was not published`, {
-          error: String(error),
-        }),
-      );
+      this.receive(file, control.get(PolicyDocumentsKey, file));
+      if (doc.content !== disk)
+        void this.publishIfNew(file, disk, doc).catch((error: unknown) =>
+          this.options.logger.error(`policy ${file}: the file read at start was not published`, {
+            error: String(error),
+          }),
+        );
     }
     // Watch the folder, not the file: editors replace files (a new inode) rather than write them in place.
     const watcher = watch(this.options.configDir, (_event, name) => {
@@ -288,6 +291,22 @@ export class PolicyWatcher {
       this.options.logger.error('policy watcher failed', { error: String(error) }),
     );
     this.watchers.push(watcher);
+  }
+
+  /** At start: publishes the file as an edit when its content is new to the fleet (see start). */
+  private async publishIfNew(file: PolicyFile, disk: string, doc: PolicyVersionRecord): Promise<void> {
+    const store = await this.options.store;
+    const isNew = store
+      ? !(await store.loadPolicyVersions()).some((v) => v.file === file && v.content === disk)
+      : statSync(this.path(file)).mtimeMs > doc.tsMs;
+    if (!isNew) {
+      this.options.logger.info(
+        `policy ${file}: the file holds an earlier version; the fleet's version ${doc.version} runs`,
+        { file },
+      );
+      return;
+    }
+    await this.submit(file, disk, 'edit', { actor: `file:${this.host}`, via: 'file' }, true);
   }
 
   stop(): void {
