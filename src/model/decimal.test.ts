@@ -52,6 +52,13 @@ describe('decimal', () => {
     expect(formatMinor(42n, 0)).toBe('42');
   });
 
+  it('quantizes a sum that cancels out to +0, never -0', () => {
+    // 0.3 + (-3 × 0.1) is -5.55e-17 in binary floating point.
+    expect(Object.is(quantize(0.3 + -3 * 0.1, 1), 0)).toBe(true);
+    expect(Object.is(quantize(-0, 2), 0)).toBe(true);
+    expect(quantize(Number.NaN, 2)).toBeNaN();
+  });
+
   it('quantized sums never drift', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: -1000, max: 1000 }), { maxLength: 200 }), (lots) => {

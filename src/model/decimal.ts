@@ -35,7 +35,9 @@ export function decimalsOf(increment: number): number {
 /** Rounds `value` to `decimals` places (half away from zero), removing binary noise such as 0.1 + 0.2. */
 export function quantize(value: number, decimals: number): number {
   const p = pow10(decimals);
-  return Math.round(value * p) / p;
+  const q = Math.round(value * p) / p;
+  // A sum that cancels out with binary noise below zero rounds to -0: a flat position is +0 (NaN stays NaN).
+  return q === 0 ? 0 : q;
 }
 
 /** True when `value` is a whole multiple of `increment` (within binary noise). */
