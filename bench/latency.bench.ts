@@ -1,10 +1,7 @@
 // In-process latency, tick → order acknowledged by the paper venue (budget p99 ≤ 100 µs), on the real kernel
 // in paper mode: run with `node bin/run-ts.mjs bench/latency.bench.ts`. ORDERS (default 100,000) measured
 // orders after WARMUP (default 20,000); the bench strategy trades on every EVERY-th quote (default 5).
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { parse, stringify } from 'yaml';
+import { rmSync } from 'node:fs';
 import { LiveClock } from '../src/common/clock.ts';
 import type { Histogram } from '../src/common/histogram.ts';
 import { createLogger } from '../src/common/logging.ts';
@@ -19,6 +16,7 @@ import {
   type Tick,
 } from '../src/model/index.ts';
 import { Strategy } from '../src/strategy/strategy.ts';
+import { configsWithoutThrottle } from './bench-configs.ts';
 import { printMachine } from './machine.ts';
 import { percentile, report, type BenchResult } from './results.ts';
 
@@ -27,7 +25,6 @@ const WARMUP = Number(process.env.WARMUP ?? 20_000);
 const EVERY = Number(process.env.EVERY ?? 5);
 const STRATEGY_ID = 'latency-bench';
 const SIZE = 100;
-const CONFIG_DIR = resolve(import.meta.dirname, '..', 'configs');
 
 /** Sends a limit IOC at the touch (buy at the ask, sell at the bid, alternating) on every `every`-th quote. */
 class TouchTakerStrategy extends Strategy {
@@ -58,20 +55,6 @@ class TouchTakerStrategy extends Strategy {
   }
 }
 
-/** configs/ copied to a temp folder, with the bench strategy's message throttle lifted in risk.yaml. */
-function benchConfigDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'hf-latency-bench-'));
-  for (const file of ['registry.yaml', 'policy.yaml', 'strategies.yaml'])
-    copyFileSync(join(CONFIG_DIR, file), join(dir, file));
-  const risk = parse(readFileSync(join(CONFIG_DIR, 'risk.yaml'), 'utf8')) as Record<string, unknown>;
-  risk.strategies = {
-    ...(risk.strategies as Record<string, unknown> | undefined),
-    [STRATEGY_ID]: { messagesPerSecond: 1_000_000_000, burst: 1_000_000_000 },
-  };
-  writeFileSync(join(dir, 'risk.yaml'), stringify(risk));
-  return dir;
-}
-
 function count(map: ReadonlyMap<string, number>): string {
   if (map.size === 0) return 'none';
   return [...map].map(([reason, n]) => `${reason} ${n.toLocaleString('en-US')}`).join(', ');
@@ -83,7 +66,7 @@ function describeHistogram(name: string, h: Histogram): string {
 }
 
 printMachine('latency bench: tick → order acknowledged by the paper venue, paper kernel, in process');
-const configDir = benchConfigDir();
+const configDir = configsWithoutThrottle('hf-latency-bench-', STRATEGY_ID);
 const clock = new LiveClock();
 const kernel = await Kernel.create({
   mode: 'paper',

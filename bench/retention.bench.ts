@@ -2,12 +2,9 @@
 // through the real kernel with a store, with closed orders released from memory (retention, as `hf run` and
 // the services run) and without (every order kept, as before). Run: `node bin/run-ts.mjs bench/retention.bench.ts`.
 // Env: ORDERS (100,000), CHECKPOINTS (4). Time is simulated (one quote every 10 ms), so the horizons pass.
-import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { rmSync } from 'node:fs';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { parse, stringify } from 'yaml';
 import { SimulatedClock } from '../src/common/clock.ts';
 import { createLogger } from '../src/common/logging.ts';
 import type { RetentionSettings } from '../src/common/retention.ts';
@@ -15,13 +12,13 @@ import { Kernel } from '../src/kernel/kernel.ts';
 import { instrumentId, type InstrumentId, type QuoteTick, type Tick } from '../src/model/index.ts';
 import { PgliteStore } from '../src/store/pglite.ts';
 import { Strategy } from '../src/strategy/strategy.ts';
+import { configsWithoutThrottle } from './bench-configs.ts';
 import { printMachine } from './machine.ts';
 import { report, type BenchResult } from './results.ts';
 
 const ORDERS = Number(process.env.ORDERS ?? 100_000);
 const CHECKPOINTS = Number(process.env.CHECKPOINTS ?? 4);
 const STRATEGY_ID = 'retention-bench';
-const CONFIG_DIR = resolve(import.meta.dirname, '..', 'configs');
 const T0 = 1_704_153_600_000_000;
 const STEP = 10_000; // µs between quotes
 /** The services write changed orders every 250 ms; here every 25 simulated quotes. */
@@ -49,19 +46,6 @@ class TouchTaker extends Strategy {
       timeInForce: 'IOC',
     });
   }
-}
-
-function benchConfigDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'hf-retention-bench-'));
-  for (const file of ['registry.yaml', 'policy.yaml', 'strategies.yaml'])
-    copyFileSync(join(CONFIG_DIR, file), join(dir, file));
-  const risk = parse(readFileSync(join(CONFIG_DIR, 'risk.yaml'), 'utf8')) as Record<string, unknown>;
-  risk.strategies = {
-    ...(risk.strategies as Record<string, unknown> | undefined),
-    [STRATEGY_ID]: { messagesPerSecond: 1_000_000_000, burst: 1_000_000_000 },
-  };
-  writeFileSync(join(dir, 'risk.yaml'), stringify(risk));
-  return dir;
 }
 
 const heapMb = (): number => {
@@ -130,7 +114,7 @@ async function run(label: string, retention: RetentionSettings | null, configDir
 printMachine(
   'retention bench: heap of a long-running paper kernel with a store, closed orders released or kept',
 );
-const configDir = benchConfigDir();
+const configDir = configsWithoutThrottle('hf-retention-bench-', STRATEGY_ID);
 const results: BenchResult[] = [];
 try {
   // Simulated: 10 ms a quote, so the 600 s default horizon would hold 60,000 orders; a 60 s horizon holds 6,000.

@@ -755,25 +755,8 @@ export class OmsEngine {
     order.filledQuantity = filled;
     if (this.routedAt.has(order.request.clientOrderId)) this.recordAck(order, tsInit);
     this.counters.fills++;
-    const r = order.request;
-    const fill: OrderFilled = {
-      type: 'order_filled',
-      clientOrderId: r.clientOrderId,
-      strategyId: r.strategyId,
-      instrumentId: event.instrumentId,
-      venue: event.venue,
-      venueOrderId: event.venueOrderId,
-      tradeId: event.tradeId,
-      side: event.side,
-      lastQuantity: event.quantity,
-      lastPrice: event.price,
-      fee: event.fee,
-      feeCurrency: event.feeCurrency,
-      liquidity: event.liquidity,
-      leavesQuantity: Math.max(0, quantize(order.quantity - filled, decimals)),
-      tsEvent: event.tsEvent,
-      tsInit,
-    };
+    const leaves = Math.max(0, quantize(order.quantity - filled, decimals));
+    const fill = filledOf(event, order.request.strategyId, leaves, tsInit);
     order.fills.push(fill);
     this.bus.publish(Streams.fills, fill);
   }
@@ -805,24 +788,7 @@ export class OmsEngine {
       message: `late fill ${event.tradeId} on ${event.venue} for closed order ${event.clientOrderId} (released from memory): booked to ${released.strategyId}`,
       tsEvent: now,
     });
-    this.bus.publish(Streams.fills, {
-      type: 'order_filled',
-      clientOrderId: event.clientOrderId,
-      strategyId: released.strategyId,
-      instrumentId: event.instrumentId,
-      venue: event.venue,
-      venueOrderId: event.venueOrderId,
-      tradeId: event.tradeId,
-      side: event.side,
-      lastQuantity: event.quantity,
-      lastPrice: event.price,
-      fee: event.fee,
-      feeCurrency: event.feeCurrency,
-      liquidity: event.liquidity,
-      leavesQuantity: 0,
-      tsEvent: event.tsEvent,
-      tsInit: now,
-    });
+    this.bus.publish(Streams.fills, filledOf(event, released.strategyId, 0, now));
   }
 
   /** A fill for an order we never placed: tracked as an external order, booked like any other. */
@@ -1115,4 +1081,31 @@ export class OmsEngine {
     }
     return best;
   }
+}
+
+/** The order_filled message of a venue's fill (one literal: this runs for every fill). */
+function filledOf(
+  event: Extract<VenueEvent, { kind: 'fill' }>,
+  strategyId: StrategyId,
+  leavesQuantity: number,
+  tsInit: number,
+): OrderFilled {
+  return {
+    type: 'order_filled',
+    clientOrderId: event.clientOrderId,
+    strategyId,
+    instrumentId: event.instrumentId,
+    venue: event.venue,
+    venueOrderId: event.venueOrderId,
+    tradeId: event.tradeId,
+    side: event.side,
+    lastQuantity: event.quantity,
+    lastPrice: event.price,
+    fee: event.fee,
+    feeCurrency: event.feeCurrency,
+    liquidity: event.liquidity,
+    leavesQuantity,
+    tsEvent: event.tsEvent,
+    tsInit,
+  };
 }

@@ -3,7 +3,6 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryBus } from '../bus/memory.ts';
 import { SimulatedClock } from '../common/clock.ts';
-import { parseRegistry } from '../common/registry.ts';
 import type { RetentionSettings } from '../common/retention.ts';
 import { Streams } from '../common/topics.ts';
 import type {
@@ -15,6 +14,7 @@ import type {
   VenueId,
   VenueOrderId,
 } from '../model/index.ts';
+import { testRegistry } from '../ledger/test-fixtures.ts';
 import { StrategyEngine } from './engine.ts';
 import { Strategy, type StrategyContext } from './strategy.ts';
 
@@ -29,21 +29,7 @@ class Manual extends Strategy {
 }
 
 function setUp(retention?: RetentionSettings) {
-  const registry = parseRegistry({
-    venues: { 'SIM-A': { adapter: 'paper' } },
-    instruments: [
-      {
-        symbol: 'AAPL',
-        venues: ['SIM-A'],
-        assetClass: 'equity',
-        currency: 'USD',
-        tickSize: 0.01,
-        lotSize: 1,
-        region: 'US',
-        sector: 'technology',
-      },
-    ],
-  });
+  const registry = testRegistry(); // AAPL.SIM-A among others
   const clock = new SimulatedClock(T0);
   const bus = new MemoryBus();
   const engine = new StrategyEngine({ bus, clock, registry, ...(retention ? { retention } : {}) });
