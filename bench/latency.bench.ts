@@ -16,7 +16,7 @@ import {
   type Tick,
 } from '../src/model/index.ts';
 import { Strategy } from '../src/strategy/strategy.ts';
-import { configsWithoutThrottle } from './bench-configs.ts';
+import { configsWithoutThrottle, walkQuote } from './bench-fixtures.ts';
 import { printMachine } from './machine.ts';
 import { percentile, report, type BenchResult } from './results.ts';
 
@@ -89,21 +89,8 @@ kernel.bus.subscribe(Streams.ordersEvents, 'latency-bench', (event: OrderEvent) 
   }
 });
 
-/** A quote around $100 (a deterministic walk of a few cents), stamped now like a feed handler would. */
-function quote(i: number): QuoteTick {
-  const mid = 10_000 + ((i * 7919) % 11);
-  const now = clock.now();
-  return {
-    type: 'quote',
-    instrumentId: target,
-    bid: (mid - 1) / 100,
-    ask: (mid + 1) / 100,
-    bidSize: 10_000,
-    askSize: 10_000,
-    tsEvent: now,
-    tsInit: now,
-  };
-}
+/** A quote around $100, stamped now like a feed handler would. */
+const quote = (i: number): QuoteTick => walkQuote(target, i, clock.now());
 
 /** Feeds quotes until `orders` orders were sent; returns tick → ack in µs per order (NaN: never acknowledged). */
 function drive(orders: number, firstTick: number): { samples: Float64Array; ticks: number } {

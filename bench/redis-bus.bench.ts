@@ -14,6 +14,7 @@ import { createLogger } from '../src/common/logging.ts';
 import { Streams } from '../src/common/topics.ts';
 import { instrumentId, type QuoteTick } from '../src/model/index.ts';
 import { redisForTests } from '../tests/support/redis-server.ts';
+import { walkQuote } from './bench-fixtures.ts';
 import { printMachine } from './machine.ts';
 import { report, type BenchResult } from './results.ts';
 
@@ -49,17 +50,7 @@ type ToParent =
 const target = instrumentId('AAPL', 'SIM-A');
 
 function tick(i: number, stamp: number): QuoteTick {
-  const mid = 10_000 + ((i * 7919) % 11);
-  return {
-    type: 'quote',
-    instrumentId: target,
-    bid: (mid - 1) / 100,
-    ask: (mid + 1) / 100,
-    bidSize: 10_000,
-    askSize: 10_000,
-    tsEvent: stamp,
-    tsInit: stamp,
-  };
+  return walkQuote(target, i, stamp);
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));

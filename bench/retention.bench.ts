@@ -9,10 +9,10 @@ import { SimulatedClock } from '../src/common/clock.ts';
 import { createLogger } from '../src/common/logging.ts';
 import type { RetentionSettings } from '../src/common/retention.ts';
 import { Kernel } from '../src/kernel/kernel.ts';
-import { instrumentId, type InstrumentId, type QuoteTick, type Tick } from '../src/model/index.ts';
+import { instrumentId, type InstrumentId, type Tick } from '../src/model/index.ts';
 import { PgliteStore } from '../src/store/pglite.ts';
 import { Strategy } from '../src/strategy/strategy.ts';
-import { configsWithoutThrottle } from './bench-configs.ts';
+import { configsWithoutThrottle, walkQuote } from './bench-fixtures.ts';
 import { printMachine } from './machine.ts';
 import { report, type BenchResult } from './results.ts';
 
@@ -75,18 +75,7 @@ async function run(label: string, retention: RetentionSettings | null, configDir
   const started = performance.now();
   for (let i = 1; i <= ORDERS; i++) {
     clock.advanceTo(T0 + i * STEP);
-    const mid = 10_000 + ((i * 7919) % 11);
-    const tick: QuoteTick = {
-      type: 'quote',
-      instrumentId: target,
-      bid: (mid - 1) / 100,
-      ask: (mid + 1) / 100,
-      bidSize: 10_000,
-      askSize: 10_000,
-      tsEvent: clock.now(),
-      tsInit: clock.now(),
-    };
-    kernel.publishMarketData(tick);
+    kernel.publishMarketData(walkQuote(target, i, clock.now()));
     if (i % PERSIST_EVERY === 0) {
       await kernel.bus.flush();
       await kernel.persist();

@@ -21,6 +21,7 @@ import {
 import { PaperVenueAdapter } from '../venues/paper/index.ts';
 import type { RetentionSettings } from '../common/retention.ts';
 import { Reconciler, reconcilableOrders } from '../reconciler/index.ts';
+import { toOrderRecord } from '../kernel/kernel.ts';
 import { OmsEngine } from './engine.ts';
 
 const T0 = 1_704_153_600_000_000;
@@ -172,28 +173,8 @@ function makeDesk(retention?: RetentionSettings) {
   return desk;
 }
 
-/** The OMS's orders as the store keeps them. */
-function recordsOf(oms: OmsEngine) {
-  return [...oms.allOrders()].map((o) => ({
-    clientOrderId: o.request.clientOrderId,
-    strategyId: o.request.strategyId,
-    instrumentId: o.executionInstrumentId,
-    venue: o.venue ?? null,
-    venueOrderId: o.venueOrderId ?? null,
-    side: o.request.side,
-    type: o.request.type,
-    timeInForce: o.request.timeInForce,
-    quantity: o.quantity,
-    price: o.price ?? null,
-    triggerPrice: o.triggerPrice ?? null,
-    status: o.status,
-    filledQuantity: o.filledQuantity,
-    averageFillPrice: o.averageFillPrice,
-    lastReason: o.lastReason ?? null,
-    tsInit: o.request.tsInit,
-    tsLast: o.tsLast,
-  }));
-}
+/** The OMS's orders as the store keeps them (as the kernel writes them). */
+const recordsOf = (oms: OmsEngine) => [...oms.allOrders()].map(toOrderRecord);
 
 const RETENTION: RetentionSettings = {
   closedOrdersMicros: 60_000_000,

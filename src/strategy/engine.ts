@@ -56,7 +56,10 @@ export interface StrategyStatus {
 
 class Slot {
   readonly orders = new Map<ClientOrderId, MutableStrategyOrder>();
-  /** The orders not yet in a terminal state (what openOrders and cancelAll walk). */
+  /**
+   * The orders not yet in a terminal state (what openOrders and cancelAll walk): every status change goes
+   * through `settle`, which takes a closed order out.
+   */
   readonly open = new Map<ClientOrderId, MutableStrategyOrder>();
   /** Closed orders in the order they closed, when closed orders leave memory (retention). */
   closed: RetentionQueue<ClientOrderId> | undefined;
@@ -195,8 +198,7 @@ export class StrategyEngine {
 
   status(): StrategyStatus[] {
     return this.slotList.map((slot) => {
-      let open = 0;
-      for (const o of slot.open.values()) if (!isTerminal(o.status)) open++;
+      const open = slot.open.size;
       return {
         id: slot.id,
         enabled: slot.enabled,
@@ -376,8 +378,7 @@ export class StrategyEngine {
       tsEvent: this.clock.now(),
     });
     // Its open orders are withdrawn: a stopped strategy must not leave orders working unattended.
-    for (const order of slot.open.values())
-      if (!isTerminal(order.status)) this.cancelOrder(slot, order.clientOrderId);
+    for (const order of slot.open.values()) this.cancelOrder(slot, order.clientOrderId);
   }
 
   private makeContext(slot: Slot): StrategyContext {
@@ -392,21 +393,14 @@ export class StrategyEngine {
       modify: (id, change) => this.modifyOrder(slot, id, change),
       cancelAll: (instrumentId) => {
         for (const order of slot.open.values())
-          if (
-            !isTerminal(order.status) &&
-            (instrumentId === undefined || order.instrumentId === instrumentId)
-          )
+          if (instrumentId === undefined || order.instrumentId === instrumentId)
             this.cancelOrder(slot, order.clientOrderId);
       },
       position: (id) => slot.positions.get(id) ?? 0,
       openOrders: (instrumentId) => {
         const out: StrategyOrder[] = [];
         for (const order of slot.open.values())
-          if (
-            !isTerminal(order.status) &&
-            (instrumentId === undefined || order.instrumentId === instrumentId)
-          )
-            out.push(order);
+          if (instrumentId === undefined || order.instrumentId === instrumentId) out.push(order);
         return out;
       },
       order: (id) => slot.orders.get(id),

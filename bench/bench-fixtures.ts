@@ -1,8 +1,9 @@
-// configs/ copied to a temp folder for a bench: the bench strategy's message throttle lifted in risk.yaml.
+// What several benches share: configs/ with the bench strategy's throttle lifted, and the quotes they feed.
 import { copyFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parse, stringify } from 'yaml';
+import type { InstrumentId, QuoteTick } from '../src/model/index.ts';
 
 const CONFIG_DIR = resolve(import.meta.dirname, '..', 'configs');
 
@@ -18,4 +19,19 @@ export function configsWithoutThrottle(prefix: string, strategyId: string): stri
   };
   writeFileSync(join(dir, 'risk.yaml'), stringify(risk));
   return dir;
+}
+
+/** The i-th quote of a deterministic walk of a few cents around $100 (1 cent wide), stamped `ts`. */
+export function walkQuote(instrumentId: InstrumentId, i: number, ts: number): QuoteTick {
+  const mid = 10_000 + ((i * 7919) % 11);
+  return {
+    type: 'quote',
+    instrumentId,
+    bid: (mid - 1) / 100,
+    ask: (mid + 1) / 100,
+    bidSize: 10_000,
+    askSize: 10_000,
+    tsEvent: ts,
+    tsInit: ts,
+  };
 }
